@@ -1,0 +1,2 @@
+//! Engine throughput (filled in below once the engine lands).
+fn main() {}

@@ -1,0 +1,1424 @@
+//! The jobnet engine: a deterministic, sans-IO state machine.
+//!
+//! Shape (after quinn-proto's `Connection`):
+//! - getters on `&self` ([`Engine::jobnet`], [`Engine::job`], …);
+//! - `handle_*` for facts: [`Engine::handle_job_ended`], [`Engine::handle_timeout`];
+//! - commands that apply or return a typed [`Refusal`]: [`Engine::start_jobnet`],
+//!   [`Engine::cancel_jobnet`], [`Engine::cancel_job`];
+//! - `poll_*` for what the caller must do: [`Engine::poll_effect`] and
+//!   [`Engine::poll_timeout`].
+//!
+//! The engine never reads a clock: every call takes `now`. Same inputs give
+//! the same effects in the same order.
+
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::fmt;
+use std::sync::Arc;
+
+use chrono::{DateTime, Duration, Utc};
+use serde::Serialize;
+
+use crate::defs::{Environment, JobnetKey};
+use crate::exit::{self, EndClass, ExitCode, Judgement};
+use crate::messages::{self, Level};
+use crate::model::{JobDef, JobKind, JobnetDef, WaitMode};
+
+/// Status of a jobnet (spec 01 §2.9).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum JobnetStatus {
+    /// Waiting to start.
+    Waiting,
+    /// Executing.
+    Executing,
+    /// A job ended abnormally while another route is still executing.
+    Warning,
+    /// Ended normally.
+    Completed,
+    /// Ended pseudo-normally.
+    PseudoNormal,
+    /// Ended abnormally.
+    Abended,
+    /// Forcibly terminated.
+    Cancelled,
+    /// Paused by an operator.
+    Paused,
+    /// Disabled by an operator.
+    Disabled,
+    /// Confirmed after an abnormal end.
+    Confirmed,
+    /// Carried over at a day change.
+    CarriedOver,
+    /// Carry-over released.
+    CarryOverReleased,
+}
+
+impl JobnetStatus {
+    /// The snake_case name used in output.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JobnetStatus::Waiting => "waiting",
+            JobnetStatus::Executing => "executing",
+            JobnetStatus::Warning => "warning",
+            JobnetStatus::Completed => "completed",
+            JobnetStatus::PseudoNormal => "pseudo_normal",
+            JobnetStatus::Abended => "abended",
+            JobnetStatus::Cancelled => "cancelled",
+            JobnetStatus::Paused => "paused",
+            JobnetStatus::Disabled => "disabled",
+            JobnetStatus::Confirmed => "confirmed",
+            JobnetStatus::CarriedOver => "carried_over",
+            JobnetStatus::CarryOverReleased => "carry_over_released",
+        }
+    }
+
+    /// Executing or Warning.
+    pub fn is_running(self) -> bool {
+        matches!(self, JobnetStatus::Executing | JobnetStatus::Warning)
+    }
+}
+
+impl fmt::Display for JobnetStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Status of a job (spec 01 §2.9).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum JobStatus {
+    /// Waiting for its predecessors (or for a resource or an execution slot).
+    Waiting,
+    /// Executing.
+    Executing,
+    /// Ended normally.
+    Completed,
+    /// Ended pseudo-normally.
+    PseudoNormal,
+    /// Ended abnormally.
+    Abended,
+    /// Forcibly terminated.
+    Cancelled,
+    /// Jobnet icon whose jobnet is in Warning.
+    Warning,
+    /// Paused by an operator.
+    Paused,
+    /// Disabled by an operator (skipped and treated as normal when its turn comes).
+    Disabled,
+    /// Path state: not run because of branching or an OR wait.
+    Bypassed,
+}
+
+impl JobStatus {
+    /// The snake_case name used in output.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JobStatus::Waiting => "waiting",
+            JobStatus::Executing => "executing",
+            JobStatus::Completed => "completed",
+            JobStatus::PseudoNormal => "pseudo_normal",
+            JobStatus::Abended => "abended",
+            JobStatus::Cancelled => "cancelled",
+            JobStatus::Warning => "warning",
+            JobStatus::Paused => "paused",
+            JobStatus::Disabled => "disabled",
+            JobStatus::Bypassed => "bypassed",
+        }
+    }
+
+    fn from_class(c: EndClass) -> JobStatus {
+        match c {
+            EndClass::Completed => JobStatus::Completed,
+            EndClass::PseudoNormal => JobStatus::PseudoNormal,
+            EndClass::Abended => JobStatus::Abended,
+            EndClass::Cancelled => JobStatus::Cancelled,
+            EndClass::Bypassed => JobStatus::Bypassed,
+        }
+    }
+
+    /// Whether the job has finished (ended, bypassed).
+    pub fn is_final(self) -> bool {
+        matches!(
+            self,
+            JobStatus::Completed
+                | JobStatus::PseudoNormal
+                | JobStatus::Abended
+                | JobStatus::Cancelled
+                | JobStatus::Bypassed
+        )
+    }
+}
+
+impl fmt::Display for JobStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Handle of a job inside the engine (stable for the engine's lifetime).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct JobId {
+    /// Jobnet instance index.
+    pub instance: u32,
+    /// Index of the job inside its jobnet definition.
+    pub index: u32,
+}
+
+/// Why the engine asks to kill a job.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum KillReason {
+    /// Operator force-termination (of the job or its jobnet).
+    Cancel,
+    /// Cut-off time reached (0x40000322).
+    Cutoff,
+    /// OR wait: another predecessor ended normally (248).
+    OrWaitOtherNormal,
+    /// OR wait: another predecessor ended abnormally (249).
+    OrWaitOtherAbnormal,
+}
+
+/// A job the caller must start.
+#[derive(Clone, Debug)]
+pub struct JobStart {
+    /// The job.
+    pub job: JobId,
+    /// Attempt number; report the end with the same number.
+    pub attempt: u32,
+    /// Its jobnet (for a linked jobnet: the linked name).
+    pub jobnet: JobnetKey,
+    /// Job number.
+    pub number: u16,
+    /// Job name.
+    pub name: Arc<str>,
+    /// Run number of the jobnet.
+    pub run: u32,
+    /// Variable parameter of the run.
+    pub vparam: Option<Arc<str>>,
+    def: Arc<JobnetDef>,
+}
+
+impl JobStart {
+    /// The job's definition.
+    pub fn def(&self) -> &JobDef {
+        &self.def.jobs[self.job.index as usize]
+    }
+}
+
+/// What the engine asks the caller to do.
+#[derive(Clone, Debug)]
+pub enum Effect {
+    /// Start a job; report its end with [`Engine::handle_job_ended`].
+    StartJob(JobStart),
+    /// Kill a running job; its end has already been recorded, a later report is ignored.
+    KillJob {
+        /// The job.
+        job: JobId,
+        /// The attempt to kill.
+        attempt: u32,
+        /// Its jobnet.
+        jobnet: JobnetKey,
+        /// Job number.
+        number: u16,
+        /// Why.
+        reason: KillReason,
+    },
+    /// Persist this event (before acting on later effects).
+    Record(Event),
+}
+
+/// One recorded state change or log message.
+#[derive(Clone, Debug, Serialize)]
+pub struct Event {
+    /// Sequence number, strictly increasing.
+    pub seq: u64,
+    /// When it happened.
+    pub at: DateTime<Utc>,
+    /// What happened.
+    #[serde(flatten)]
+    pub kind: EventKind,
+}
+
+/// What an event says.
+#[derive(Clone, Debug, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum EventKind {
+    /// A jobnet changed status.
+    JobnetStatus {
+        /// The jobnet.
+        jobnet: JobnetKey,
+        /// Run number.
+        run: u32,
+        /// New status.
+        status: JobnetStatus,
+        /// Jobnet exit code, once ended.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        exit_code: Option<u32>,
+    },
+    /// A job changed status.
+    JobStatus {
+        /// The jobnet.
+        jobnet: JobnetKey,
+        /// Job number.
+        job: u16,
+        /// Job name.
+        name: Arc<str>,
+        /// New status.
+        status: JobStatus,
+        /// Exit code, once ended.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        exit: Option<ExitCode>,
+        /// Attempt number.
+        attempt: u32,
+    },
+    /// A line appended to a job's history (execution-control messages).
+    JobMessage {
+        /// The jobnet.
+        jobnet: JobnetKey,
+        /// Job number.
+        job: u16,
+        /// The line.
+        text: String,
+    },
+    /// A job-management log record (what monitoring sinks receive).
+    Log {
+        /// Level.
+        level: Level,
+        /// The jobnet it is about.
+        jobnet: JobnetKey,
+        /// Exact message text.
+        message: String,
+    },
+}
+
+/// Why a command was refused. Nothing changed.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Refusal {
+    /// No such jobnet.
+    #[error("jobnet {0} does not exist")]
+    UnknownJobnet(String),
+    /// No such job.
+    #[error("job {1} does not exist in jobnet {0}")]
+    UnknownJob(String, String),
+    /// The operation is not allowed in the current status.
+    #[error("{op} is not allowed while {target} is {status}")]
+    NotAllowed {
+        /// The operation.
+        op: &'static str,
+        /// Jobnet or job.
+        target: String,
+        /// Its status.
+        status: String,
+    },
+}
+
+/// Engine settings.
+#[derive(Clone, Debug)]
+pub struct EngineConfig {
+    /// Limit on simultaneously executing jobs (spec 4.6.4.3).
+    pub max_concurrent_jobs: u32,
+    /// Host name shown in execution-control messages.
+    pub host: String,
+}
+
+impl EngineConfig {
+    /// Settings from an environment.
+    pub fn from_env(env: &Environment) -> EngineConfig {
+        EngineConfig { max_concurrent_jobs: env.max_concurrent_jobs, host: "localhost".into() }
+    }
+}
+
+/// Read-only view of a jobnet instance.
+#[derive(Clone, Debug, Serialize)]
+pub struct JobnetView {
+    /// Key.
+    pub key: JobnetKey,
+    /// Comment.
+    pub comment: String,
+    /// Status.
+    pub status: JobnetStatus,
+    /// Number of runs so far.
+    pub run: u32,
+    /// Exit code of the last finished run.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exit_code: Option<u32>,
+    /// Start of the last run.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub started_at: Option<DateTime<Utc>>,
+    /// End of the last run.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ended_at: Option<DateTime<Utc>>,
+    /// Parent jobnet, for child and linked jobnets that ran inside one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub parent: Option<JobnetKey>,
+}
+
+/// Read-only view of a job.
+#[derive(Clone, Debug, Serialize)]
+pub struct JobView {
+    /// Job number.
+    pub number: u16,
+    /// Job name.
+    pub name: Arc<str>,
+    /// Kind.
+    pub kind: JobKind,
+    /// Status.
+    pub status: JobStatus,
+    /// Exit code of the last end.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exit: Option<ExitCode>,
+    /// Times started.
+    pub attempts: u32,
+    /// Waiting for a resource or an execution slot.
+    pub queued: bool,
+    /// Predicted execution time exceeded.
+    pub delayed: bool,
+    /// Last start.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub started_at: Option<DateTime<Utc>>,
+    /// Last end.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ended_at: Option<DateTime<Utc>>,
+}
+
+/// Precomputed flow of a jobnet definition.
+#[derive(Debug)]
+struct Flow {
+    preds: Vec<Vec<u32>>,
+    succs: Vec<Vec<u32>>,
+    recovery_jobs: Vec<Vec<u32>>,
+    roots: Vec<u32>,
+    names: Vec<Arc<str>>,
+    index: BTreeMap<u16, u32>,
+}
+
+impl Flow {
+    fn new(def: &JobnetDef) -> Flow {
+        let n = def.jobs.len();
+        let index: BTreeMap<u16, u32> = def.jobs.iter().enumerate().map(|(i, j)| (j.number, i as u32)).collect();
+        let mut preds = vec![Vec::new(); n];
+        let mut succs = vec![Vec::new(); n];
+        let mut recovery_jobs = vec![Vec::new(); n];
+        for (i, j) in def.jobs.iter().enumerate() {
+            for p in &j.after {
+                if let Some(&pi) = index.get(p) {
+                    preds[i].push(pi);
+                    succs[pi as usize].push(i as u32);
+                }
+            }
+            if let Some(r) = &j.recovery
+                && let Some(&t) = index.get(&r.target)
+            {
+                recovery_jobs[t as usize].push(i as u32);
+            }
+        }
+        for s in &mut succs {
+            s.sort_unstable();
+        }
+        let roots = (0..n as u32)
+            .filter(|&i| preds[i as usize].is_empty() && def.jobs[i as usize].recovery.is_none())
+            .collect();
+        let names = def.jobs.iter().map(|j| Arc::from(j.display_name())).collect();
+        Flow { preds, succs, recovery_jobs, roots, names, index }
+    }
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct Bits {
+    normal: bool,
+    bypassed: bool,
+    failed: bool,
+    resolved: bool,
+}
+
+#[derive(Clone, Debug)]
+struct JobRt {
+    status: JobStatus,
+    queued: bool,
+    skipped: bool,
+    disabled: bool,
+    paused: bool,
+    holds_resource: bool,
+    holds_slot: bool,
+    or_dead: bool,
+    delayed: bool,
+    exit: Option<ExitCode>,
+    attempt: u32,
+    ended_seq: u64,
+    started_at: Option<DateTime<Utc>>,
+    ended_at: Option<DateTime<Utc>>,
+    n_normal: u32,
+    n_bypassed: u32,
+    n_failed: u32,
+    n_resolved: u32,
+}
+
+impl JobRt {
+    fn new() -> JobRt {
+        JobRt {
+            status: JobStatus::Waiting,
+            queued: false,
+            skipped: false,
+            disabled: false,
+            paused: false,
+            holds_resource: false,
+            holds_slot: false,
+            or_dead: false,
+            delayed: false,
+            exit: None,
+            attempt: 0,
+            ended_seq: 0,
+            started_at: None,
+            ended_at: None,
+            n_normal: 0,
+            n_bypassed: 0,
+            n_failed: 0,
+            n_resolved: 0,
+        }
+    }
+
+    fn bits(&self) -> Bits {
+        match self.status {
+            JobStatus::Waiting => Bits { resolved: self.queued, ..Bits::default() },
+            JobStatus::Executing | JobStatus::Warning => Bits { resolved: true, ..Bits::default() },
+            JobStatus::Completed | JobStatus::PseudoNormal => Bits { normal: true, resolved: true, ..Bits::default() },
+            JobStatus::Abended | JobStatus::Cancelled => Bits { failed: true, resolved: true, ..Bits::default() },
+            JobStatus::Bypassed => Bits { bypassed: true, resolved: true, ..Bits::default() },
+            JobStatus::Disabled if self.skipped => Bits { normal: true, resolved: true, ..Bits::default() },
+            JobStatus::Disabled | JobStatus::Paused => Bits::default(),
+        }
+    }
+
+    fn is_active(&self) -> bool {
+        matches!(self.status, JobStatus::Executing | JobStatus::Warning) || self.queued
+    }
+}
+
+#[derive(Debug)]
+struct Instance {
+    key: JobnetKey,
+    def: Arc<JobnetDef>,
+    flow: Arc<Flow>,
+    parent: Option<JobId>,
+    status: JobnetStatus,
+    warning: bool,
+    cancelling: bool,
+    run: u32,
+    started_at: Option<DateTime<Utc>>,
+    ended_at: Option<DateTime<Utc>>,
+    exit_code: Option<u32>,
+    vparam: Option<Arc<str>>,
+    jobs: Vec<JobRt>,
+    active: u32,
+    failed: u32,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum TimerKind {
+    Predicted,
+    Cutoff,
+}
+
+#[derive(Debug, Default)]
+struct ResourceState {
+    holder: Option<JobId>,
+    queue: VecDeque<JobId>,
+}
+
+/// The engine. See the module documentation.
+#[derive(Debug)]
+pub struct Engine {
+    env: Arc<Environment>,
+    config: EngineConfig,
+    instances: Vec<Instance>,
+    by_key: BTreeMap<JobnetKey, u32>,
+    effects: VecDeque<Effect>,
+    timers: BTreeSet<(DateTime<Utc>, TimerKind, JobId, u32)>,
+    running: u32,
+    slot_queue: VecDeque<JobId>,
+    resources: BTreeMap<String, ResourceState>,
+    worklist: VecDeque<JobId>,
+    dirty: Vec<u32>,
+    seq: u64,
+    now: DateTime<Utc>,
+}
+
+impl Engine {
+    /// An engine over validated definitions; every jobnet starts `Waiting`.
+    pub fn new(env: Arc<Environment>, config: EngineConfig, now: DateTime<Utc>) -> Engine {
+        let mut e = Engine {
+            env,
+            config,
+            instances: Vec::new(),
+            by_key: BTreeMap::new(),
+            effects: VecDeque::new(),
+            timers: BTreeSet::new(),
+            running: 0,
+            slot_queue: VecDeque::new(),
+            resources: BTreeMap::new(),
+            worklist: VecDeque::new(),
+            dirty: Vec::new(),
+            seq: 0,
+            now,
+        };
+        let keys: Vec<JobnetKey> = e.env.jobnets.keys().chain(e.env.links.keys()).cloned().collect();
+        let mut flows: BTreeMap<JobnetKey, Arc<Flow>> = BTreeMap::new();
+        for key in keys {
+            let Some(def) = e.env.definition_of(&key).cloned() else { continue };
+            let def_key = JobnetKey::new(&def.project, &def.name);
+            let flow = flows.entry(def_key).or_insert_with(|| Arc::new(Flow::new(&def))).clone();
+            let id = e.instances.len() as u32;
+            e.instances.push(Instance {
+                key: key.clone(),
+                jobs: vec![JobRt::new(); def.jobs.len()],
+                def,
+                flow,
+                parent: None,
+                status: JobnetStatus::Waiting,
+                warning: false,
+                cancelling: false,
+                run: 0,
+                started_at: None,
+                ended_at: None,
+                exit_code: None,
+                vparam: None,
+                active: 0,
+                failed: 0,
+            });
+            e.by_key.insert(key, id);
+        }
+        e
+    }
+
+    /// The environment the engine runs.
+    pub fn environment(&self) -> &Arc<Environment> {
+        &self.env
+    }
+
+    // ----- getters -------------------------------------------------------
+
+    /// Every jobnet instance, in key order.
+    pub fn jobnets(&self) -> impl Iterator<Item = JobnetView> + '_ {
+        self.by_key.values().map(|&i| self.view(i))
+    }
+
+    /// One jobnet.
+    pub fn jobnet(&self, key: &JobnetKey) -> Option<JobnetView> {
+        self.by_key.get(key).map(|&i| self.view(i))
+    }
+
+    /// The jobs of a jobnet, in definition order.
+    pub fn jobs(&self, key: &JobnetKey) -> Vec<JobView> {
+        let Some(&i) = self.by_key.get(key) else { return Vec::new() };
+        let inst = &self.instances[i as usize];
+        (0..inst.jobs.len() as u32).map(|j| self.job_view(JobId { instance: i, index: j })).collect()
+    }
+
+    /// One job.
+    pub fn job(&self, id: JobId) -> Option<JobView> {
+        let inst = self.instances.get(id.instance as usize)?;
+        inst.jobs.get(id.index as usize)?;
+        Some(self.job_view(id))
+    }
+
+    /// Find a job by jobnet key and job number or name.
+    pub fn job_id(&self, key: &JobnetKey, job: &str) -> Option<JobId> {
+        let &i = self.by_key.get(key)?;
+        let inst = &self.instances[i as usize];
+        let index = match job.parse::<u16>() {
+            Ok(n) => *inst.flow.index.get(&n)?,
+            Err(_) => inst.flow.names.iter().position(|n| &**n == job)? as u32,
+        };
+        Some(JobId { instance: i, index })
+    }
+
+    /// Number of jobs currently executing (counted against the limit).
+    pub fn running_jobs(&self) -> u32 {
+        self.running
+    }
+
+    fn view(&self, i: u32) -> JobnetView {
+        let inst = &self.instances[i as usize];
+        JobnetView {
+            key: inst.key.clone(),
+            comment: inst.def.comment.clone(),
+            status: inst.status,
+            run: inst.run,
+            exit_code: inst.exit_code,
+            started_at: inst.started_at,
+            ended_at: inst.ended_at,
+            parent: inst.parent.map(|p| self.instances[p.instance as usize].key.clone()),
+        }
+    }
+
+    fn job_view(&self, id: JobId) -> JobView {
+        let inst = &self.instances[id.instance as usize];
+        let j = &inst.jobs[id.index as usize];
+        let d = &inst.def.jobs[id.index as usize];
+        JobView {
+            number: d.number,
+            name: inst.flow.names[id.index as usize].clone(),
+            kind: d.kind,
+            status: j.status,
+            exit: j.exit,
+            attempts: j.attempt,
+            queued: j.queued,
+            delayed: j.delayed,
+            started_at: j.started_at,
+            ended_at: j.ended_at,
+        }
+    }
+
+    // ----- poll ----------------------------------------------------------
+
+    /// The next thing the caller must do, if any.
+    pub fn poll_effect(&mut self) -> Option<Effect> {
+        self.effects.pop_front()
+    }
+
+    /// When the engine next wants [`Engine::handle_timeout`].
+    pub fn poll_timeout(&self) -> Option<DateTime<Utc>> {
+        self.timers.first().map(|t| t.0)
+    }
+
+    // ----- facts ---------------------------------------------------------
+
+    /// Time reached `now`: fire due timers (cut-off, predicted time).
+    pub fn handle_timeout(&mut self, now: DateTime<Utc>) {
+        self.now = now;
+        while let Some(&t) = self.timers.first() {
+            if t.0 > now {
+                break;
+            }
+            self.timers.pop_first();
+            let (_, kind, id, attempt) = t;
+            let j = &self.instances[id.instance as usize].jobs[id.index as usize];
+            if j.attempt != attempt || j.status != JobStatus::Executing {
+                continue;
+            }
+            match kind {
+                TimerKind::Predicted => self.predicted_exceeded(id),
+                TimerKind::Cutoff => {
+                    self.kill(id, KillReason::Cutoff);
+                    let (name, number) = self.job_label(id);
+                    let text = messages::cutoff_termination(&name, number, &self.config.host);
+                    self.job_message(id, text);
+                    self.end_job(id, ExitCode::interruption(exit::INT_CUTOFF));
+                }
+            }
+        }
+        self.settle();
+    }
+
+    /// A job started by [`Effect::StartJob`] ended. Reports for another
+    /// attempt, or for a job the engine already ended (killed), are ignored.
+    pub fn handle_job_ended(&mut self, now: DateTime<Utc>, id: JobId, attempt: u32, code: ExitCode) {
+        self.now = now;
+        let Some(j) = self.instances.get(id.instance as usize).and_then(|i| i.jobs.get(id.index as usize)) else {
+            return;
+        };
+        if j.attempt != attempt || j.status != JobStatus::Executing {
+            return;
+        }
+        self.end_job(id, code);
+        self.settle();
+    }
+
+    // ----- commands ------------------------------------------------------
+
+    /// Start a jobnet now (operator start). Refused while it is running.
+    pub fn start_jobnet(&mut self, now: DateTime<Utc>, key: &JobnetKey, vparam: Option<&str>) -> Result<(), Refusal> {
+        self.now = now;
+        let i = self.instance_of(key)?;
+        let st = self.instances[i as usize].status;
+        if st.is_running() {
+            return Err(Refusal::NotAllowed { op: "start", target: format!("jobnet {key}"), status: st.to_string() });
+        }
+        self.instances[i as usize].parent = None;
+        self.run_instance(i, vparam.map(Arc::from));
+        self.settle();
+        Ok(())
+    }
+
+    /// Force-terminate a running jobnet: running jobs end with 256, the jobnet Cancelled.
+    pub fn cancel_jobnet(&mut self, now: DateTime<Utc>, key: &JobnetKey) -> Result<(), Refusal> {
+        self.now = now;
+        let i = self.instance_of(key)?;
+        let st = self.instances[i as usize].status;
+        if !st.is_running() {
+            return Err(Refusal::NotAllowed { op: "cancel", target: format!("jobnet {key}"), status: st.to_string() });
+        }
+        self.cancel_instance(i);
+        self.settle();
+        Ok(())
+    }
+
+    /// Force-terminate a running job: it ends Cancelled with 256 (raw 0x40000222).
+    pub fn cancel_job(&mut self, now: DateTime<Utc>, id: JobId) -> Result<(), Refusal> {
+        self.now = now;
+        let (key, st) = self.check_job(id)?;
+        if !matches!(st, JobStatus::Executing | JobStatus::Warning) {
+            return Err(Refusal::NotAllowed { op: "cancel", target: format!("job {key}"), status: st.to_string() });
+        }
+        self.force_terminate(id);
+        self.settle();
+        Ok(())
+    }
+
+    fn instance_of(&self, key: &JobnetKey) -> Result<u32, Refusal> {
+        self.by_key.get(key).copied().ok_or_else(|| Refusal::UnknownJobnet(key.to_string()))
+    }
+
+    fn check_job(&self, id: JobId) -> Result<(String, JobStatus), Refusal> {
+        let inst = self
+            .instances
+            .get(id.instance as usize)
+            .ok_or_else(|| Refusal::UnknownJobnet(format!("#{}", id.instance)))?;
+        let j = inst
+            .jobs
+            .get(id.index as usize)
+            .ok_or_else(|| Refusal::UnknownJob(inst.key.to_string(), format!("#{}", id.index)))?;
+        Ok((format!("{}/{}", inst.key, inst.def.jobs[id.index as usize].number), j.status))
+    }
+
+    // ----- internals -----------------------------------------------------
+
+    fn record(&mut self, kind: EventKind) {
+        self.seq += 1;
+        self.effects.push_back(Effect::Record(Event { seq: self.seq, at: self.now, kind }));
+    }
+
+    fn job_label(&self, id: JobId) -> (Arc<str>, u16) {
+        let inst = &self.instances[id.instance as usize];
+        (inst.flow.names[id.index as usize].clone(), inst.def.jobs[id.index as usize].number)
+    }
+
+    fn job_message(&mut self, id: JobId, text: String) {
+        let inst = &self.instances[id.instance as usize];
+        let kind =
+            EventKind::JobMessage { jobnet: inst.key.clone(), job: inst.def.jobs[id.index as usize].number, text };
+        self.record(kind);
+    }
+
+    fn log(&mut self, i: u32, level: Level, message: String) {
+        let jobnet = self.instances[i as usize].key.clone();
+        self.record(EventKind::Log { level, jobnet, message });
+    }
+
+    fn set_jobnet_status(&mut self, i: u32, status: JobnetStatus) {
+        let inst = &mut self.instances[i as usize];
+        if inst.status == status {
+            return;
+        }
+        inst.status = status;
+        let kind = EventKind::JobnetStatus {
+            jobnet: inst.key.clone(),
+            run: inst.run,
+            status,
+            exit_code: if status.is_running() { None } else { inst.exit_code },
+        };
+        self.record(kind);
+        // A jobnet icon mirrors Warning of its jobnet.
+        if let Some(p) = self.instances[i as usize].parent {
+            let icon = &self.instances[p.instance as usize].jobs[p.index as usize];
+            if status == JobnetStatus::Warning && icon.status == JobStatus::Executing {
+                self.set_job_status(p, JobStatus::Warning, None);
+            }
+        }
+    }
+
+    /// Change a job's status, keep the counters of its successors and of its
+    /// jobnet, and record the change.
+    fn set_job_status(&mut self, id: JobId, status: JobStatus, exit: Option<ExitCode>) {
+        let inst = &mut self.instances[id.instance as usize];
+        let j = &mut inst.jobs[id.index as usize];
+        let (old_bits, old_active, old_failed) = (j.bits(), j.is_active(), j.bits().failed);
+        j.status = status;
+        if exit.is_some() {
+            j.exit = exit;
+        }
+        if status.is_final() {
+            j.ended_at = Some(self.now);
+            j.ended_seq = self.seq + 1;
+        }
+        let (new_bits, new_active) = (j.bits(), j.is_active());
+        let attempt = j.attempt;
+        let exit = j.exit;
+        Self::adjust(inst, new_active, old_active, new_bits.failed, old_failed);
+        let kind = EventKind::JobStatus {
+            jobnet: inst.key.clone(),
+            job: inst.def.jobs[id.index as usize].number,
+            name: inst.flow.names[id.index as usize].clone(),
+            status,
+            exit: if status.is_final() { exit } else { None },
+            attempt,
+        };
+        self.record(kind);
+        self.bits_changed(id, old_bits, new_bits);
+        self.mark_dirty(id.instance);
+    }
+
+    fn adjust(inst: &mut Instance, new_active: bool, old_active: bool, new_failed: bool, old_failed: bool) {
+        match (old_active, new_active) {
+            (false, true) => inst.active += 1,
+            (true, false) => inst.active -= 1,
+            _ => {}
+        }
+        match (old_failed, new_failed) {
+            (false, true) => inst.failed += 1,
+            (true, false) => inst.failed -= 1,
+            _ => {}
+        }
+    }
+
+    fn bits_changed(&mut self, id: JobId, old: Bits, new: Bits) {
+        if old == new {
+            return;
+        }
+        let inst = &mut self.instances[id.instance as usize];
+        let flow = inst.flow.clone();
+        for &s in &flow.succs[id.index as usize] {
+            let sj = &mut inst.jobs[s as usize];
+            sj.n_normal = sj.n_normal + new.normal as u32 - old.normal as u32;
+            sj.n_bypassed = sj.n_bypassed + new.bypassed as u32 - old.bypassed as u32;
+            sj.n_failed = sj.n_failed + new.failed as u32 - old.failed as u32;
+            sj.n_resolved = sj.n_resolved + new.resolved as u32 - old.resolved as u32;
+            self.worklist.push_back(JobId { instance: id.instance, index: s });
+        }
+    }
+
+    fn mark_dirty(&mut self, i: u32) {
+        if self.dirty.last() != Some(&i) {
+            self.dirty.push(i);
+        }
+    }
+
+    /// Process the worklist and jobnet statuses until nothing changes.
+    fn settle(&mut self) {
+        loop {
+            if let Some(id) = self.worklist.pop_front() {
+                self.evaluate(id);
+                continue;
+            }
+            if let Some(i) = self.dirty.pop() {
+                self.refresh_instance(i);
+                continue;
+            }
+            break;
+        }
+    }
+
+    /// Reset an instance and start its first jobs.
+    fn run_instance(&mut self, i: u32, vparam: Option<Arc<str>>) {
+        let now = self.now;
+        let inst = &mut self.instances[i as usize];
+        inst.run += 1;
+        inst.warning = false;
+        inst.cancelling = false;
+        inst.started_at = Some(now);
+        inst.ended_at = None;
+        inst.exit_code = None;
+        inst.vparam = vparam;
+        inst.active = 0;
+        inst.failed = 0;
+        for j in &mut inst.jobs {
+            let attempt = j.attempt;
+            let (disabled, paused) = (j.disabled, j.paused);
+            *j = JobRt::new();
+            j.attempt = attempt;
+            j.disabled = disabled;
+            j.paused = paused;
+            j.status = if disabled {
+                JobStatus::Disabled
+            } else if paused {
+                JobStatus::Paused
+            } else {
+                JobStatus::Waiting
+            };
+        }
+        let (comment, key) = (inst.def.comment.clone(), inst.key.clone());
+        self.set_jobnet_status(i, JobnetStatus::Executing);
+        self.log(i, Level::Info, messages::started(&comment, &key.jobnet, &key.project));
+        let flow = self.instances[i as usize].flow.clone();
+        for &r in &flow.roots {
+            self.worklist.push_back(JobId { instance: i, index: r });
+        }
+        self.mark_dirty(i);
+    }
+
+    /// Decide whether a waiting job starts, is bypassed, or keeps waiting.
+    fn evaluate(&mut self, id: JobId) {
+        let inst = &self.instances[id.instance as usize];
+        if !inst.status.is_running() || inst.cancelling {
+            return;
+        }
+        let j = &inst.jobs[id.index as usize];
+        let eligible = match j.status {
+            JobStatus::Waiting => !j.queued,
+            JobStatus::Disabled => !j.skipped,
+            _ => false,
+        };
+        if !eligible {
+            return;
+        }
+        let def = &inst.def.jobs[id.index as usize];
+        if def.recovery.is_some() {
+            return;
+        }
+        let np = inst.flow.preds[id.index as usize].len() as u32;
+        let decision = if np == 0 {
+            Decision::Start
+        } else {
+            match def.wait {
+                WaitMode::And => {
+                    if j.n_bypassed > 0 {
+                        Decision::Bypass
+                    } else if j.n_normal == np {
+                        match def.exit_code_condition {
+                            None => Decision::Start,
+                            Some(range) => {
+                                let p = inst.flow.preds[id.index as usize][0];
+                                let code = inst.jobs[p as usize].exit.map_or(0, |e| e.code);
+                                if range.contains(code) { Decision::Start } else { Decision::Bypass }
+                            }
+                        }
+                    } else {
+                        Decision::Wait
+                    }
+                }
+                WaitMode::Or => {
+                    if j.n_bypassed == np {
+                        Decision::Bypass
+                    } else if !j.or_dead && j.n_resolved == np && j.n_normal >= 1 {
+                        Decision::StartOr
+                    } else {
+                        Decision::Wait
+                    }
+                }
+            }
+        };
+        match decision {
+            Decision::Wait => {}
+            Decision::Bypass => self.set_job_status(id, JobStatus::Bypassed, None),
+            Decision::Start => self.begin_job(id),
+            Decision::StartOr => {
+                let preds = self.instances[id.instance as usize].flow.preds[id.index as usize].clone();
+                for p in preds {
+                    let pid = JobId { instance: id.instance, index: p };
+                    let pj = &self.instances[id.instance as usize].jobs[p as usize];
+                    if pj.is_active() {
+                        self.terminate(
+                            pid,
+                            ExitCode::scheduler(exit::OR_WAIT_OTHER_NORMAL),
+                            KillReason::OrWaitOtherNormal,
+                        );
+                    }
+                }
+                self.begin_job(id);
+            }
+        }
+    }
+
+    /// The job's turn has come: skip it if disabled, run a jobnet icon, or
+    /// dispatch it (subject to its resource and the concurrency limit).
+    fn begin_job(&mut self, id: JobId) {
+        let inst = &self.instances[id.instance as usize];
+        let j = &inst.jobs[id.index as usize];
+        if j.status == JobStatus::Disabled {
+            let old = j.bits();
+            let inst = &mut self.instances[id.instance as usize];
+            inst.jobs[id.index as usize].skipped = true;
+            let new = inst.jobs[id.index as usize].bits();
+            self.bits_changed(id, old, new);
+            return;
+        }
+        let def = &inst.def.jobs[id.index as usize];
+        if def.is_jobnet_icon() {
+            let target = def.jobnet.clone().unwrap_or_default();
+            let key = JobnetKey::new(&inst.key.project, &target);
+            let vparam = inst.vparam.clone();
+            self.instances[id.instance as usize].jobs[id.index as usize].attempt += 1;
+            self.instances[id.instance as usize].jobs[id.index as usize].started_at = Some(self.now);
+            self.set_job_status(id, JobStatus::Executing, None);
+            match self.by_key.get(&key).copied() {
+                Some(child) if !self.instances[child as usize].status.is_running() => {
+                    self.instances[child as usize].parent = Some(id);
+                    self.run_instance(child, vparam);
+                    if self.instances[child as usize].flow.roots.is_empty() {
+                        // An empty jobnet ends at once.
+                        self.mark_dirty(child);
+                    }
+                }
+                _ => {
+                    // The jobnet is missing or already running elsewhere: the icon cannot start it.
+                    self.end_job(id, ExitCode::scheduler(exit::EXEC_INFO_FAILED));
+                }
+            }
+            return;
+        }
+        let resource = def.resource.as_ref().filter(|r| r.exclusive).map(|r| r.name.clone());
+        if let Some(name) = resource {
+            let state = self.resources.entry(name).or_default();
+            match state.holder {
+                None => {
+                    state.holder = Some(id);
+                    self.instances[id.instance as usize].jobs[id.index as usize].holds_resource = true;
+                }
+                Some(_) => {
+                    state.queue.push_back(id);
+                    self.set_queued(id, true);
+                    return;
+                }
+            }
+        }
+        self.acquire_slot(id);
+    }
+
+    fn set_queued(&mut self, id: JobId, queued: bool) {
+        let inst = &mut self.instances[id.instance as usize];
+        let j = &mut inst.jobs[id.index as usize];
+        if j.queued == queued {
+            return;
+        }
+        let (old_bits, old_active) = (j.bits(), j.is_active());
+        j.queued = queued;
+        let (new_bits, new_active) = (j.bits(), j.is_active());
+        Self::adjust(inst, new_active, old_active, false, false);
+        self.bits_changed(id, old_bits, new_bits);
+        self.mark_dirty(id.instance);
+    }
+
+    fn acquire_slot(&mut self, id: JobId) {
+        if self.running >= self.config.max_concurrent_jobs {
+            self.slot_queue.push_back(id);
+            self.set_queued(id, true);
+            return;
+        }
+        self.dispatch(id);
+    }
+
+    fn dispatch(&mut self, id: JobId) {
+        self.set_queued(id, false);
+        self.running += 1;
+        let now = self.now;
+        let inst = &mut self.instances[id.instance as usize];
+        let j = &mut inst.jobs[id.index as usize];
+        j.holds_slot = true;
+        j.attempt += 1;
+        j.started_at = Some(now);
+        j.delayed = false;
+        let attempt = j.attempt;
+        let def = &inst.def.jobs[id.index as usize];
+        if let Some(s) = def.predicted_secs {
+            self.timers.insert((now + Duration::seconds(i64::from(s)), TimerKind::Predicted, id, attempt));
+        }
+        if let Some(s) = def.cutoff_secs {
+            self.timers.insert((now + Duration::seconds(i64::from(s)), TimerKind::Cutoff, id, attempt));
+        }
+        let start = JobStart {
+            job: id,
+            attempt,
+            jobnet: inst.key.clone(),
+            number: def.number,
+            name: inst.flow.names[id.index as usize].clone(),
+            run: inst.run,
+            vparam: inst.vparam.clone(),
+            def: inst.def.clone(),
+        };
+        self.set_job_status(id, JobStatus::Executing, None);
+        self.effects.push_back(Effect::StartJob(start));
+    }
+
+    /// Give back the job's execution slot and resource, waking waiters.
+    fn release(&mut self, id: JobId) {
+        let inst = &mut self.instances[id.instance as usize];
+        let j = &mut inst.jobs[id.index as usize];
+        let (slot, res) = (j.holds_slot, j.holds_resource);
+        j.holds_slot = false;
+        j.holds_resource = false;
+        // Drop the job's timers so that nothing wakes the caller in vain.
+        if let Some(started) = j.started_at.filter(|_| slot) {
+            let def = &inst.def.jobs[id.index as usize];
+            let attempt = j.attempt;
+            if let Some(s) = def.predicted_secs {
+                self.timers.remove(&(started + Duration::seconds(i64::from(s)), TimerKind::Predicted, id, attempt));
+            }
+            if let Some(s) = def.cutoff_secs {
+                self.timers.remove(&(started + Duration::seconds(i64::from(s)), TimerKind::Cutoff, id, attempt));
+            }
+        }
+        let j = &mut self.instances[id.instance as usize].jobs[id.index as usize];
+        if j.queued {
+            self.slot_queue.retain(|q| *q != id);
+            for r in self.resources.values_mut() {
+                r.queue.retain(|q| *q != id);
+            }
+            self.set_queued(id, false);
+        }
+        if res {
+            let name = self.instances[id.instance as usize].def.jobs[id.index as usize]
+                .resource
+                .as_ref()
+                .map(|r| r.name.clone())
+                .unwrap_or_default();
+            let next = self.resources.get_mut(&name).and_then(|state| {
+                state.holder = state.queue.pop_front();
+                state.holder
+            });
+            if let Some(n) = next {
+                self.instances[n.instance as usize].jobs[n.index as usize].holds_resource = true;
+                self.acquire_slot(n);
+            }
+        }
+        if slot {
+            self.running -= 1;
+            if let Some(n) = self.slot_queue.pop_front() {
+                self.dispatch(n);
+            }
+        }
+    }
+
+    /// A job ends with `code`: release what it holds, classify, record, and
+    /// apply OR-wait and recovery consequences.
+    fn end_job(&mut self, id: JobId, code: ExitCode) {
+        let inst = &self.instances[id.instance as usize];
+        let def = &inst.def.jobs[id.index as usize];
+        let class =
+            exit::classify(code, Judgement { normal_limit: def.normal_limit, ignore_exit_code: def.ignore_exit_code });
+        let status = JobStatus::from_class(class);
+        self.set_job_status(id, status, Some(code));
+        self.release(id);
+        if status == JobStatus::Abended {
+            self.on_abended(id);
+        }
+        if matches!(status, JobStatus::Completed | JobStatus::PseudoNormal) {
+            self.on_recovery_job_normal(id);
+        }
+    }
+
+    fn on_abended(&mut self, id: JobId) {
+        let flow = self.instances[id.instance as usize].flow.clone();
+        // OR waits that can no longer be decided: end the other predecessors with 249.
+        for &s in &flow.succs[id.index as usize] {
+            let sid = JobId { instance: id.instance, index: s };
+            let inst = &mut self.instances[id.instance as usize];
+            let def = &inst.def.jobs[s as usize];
+            let sj = &mut inst.jobs[s as usize];
+            if def.wait != WaitMode::Or || sj.or_dead || sj.status.is_final() || sj.is_active() {
+                continue;
+            }
+            sj.or_dead = true;
+            for &p in &flow.preds[sid.index as usize] {
+                let pid = JobId { instance: id.instance, index: p };
+                if p != id.index && self.instances[id.instance as usize].jobs[p as usize].is_active() {
+                    self.terminate(
+                        pid,
+                        ExitCode::scheduler(exit::OR_WAIT_OTHER_ABNORMAL),
+                        KillReason::OrWaitOtherAbnormal,
+                    );
+                }
+            }
+        }
+        // Automatic recovery jobs.
+        for &r in &flow.recovery_jobs[id.index as usize] {
+            let rid = JobId { instance: id.instance, index: r };
+            let rj = &self.instances[id.instance as usize].jobs[r as usize];
+            // A recovery job runs at most once per jobnet run.
+            if matches!(rj.status, JobStatus::Waiting | JobStatus::Disabled) && !rj.queued {
+                self.begin_job(rid);
+            }
+        }
+    }
+
+    fn on_recovery_job_normal(&mut self, id: JobId) {
+        let inst = &self.instances[id.instance as usize];
+        let Some(rec) = inst.def.jobs[id.index as usize].recovery else { return };
+        if !rec.rerun {
+            return;
+        }
+        let Some(&t) = inst.flow.index.get(&rec.target) else { return };
+        let tid = JobId { instance: id.instance, index: t };
+        if inst.jobs[t as usize].status == JobStatus::Abended {
+            self.set_job_status(tid, JobStatus::Waiting, None);
+            self.begin_job(tid);
+        }
+    }
+
+    fn predicted_exceeded(&mut self, id: JobId) {
+        let inst = &mut self.instances[id.instance as usize];
+        inst.jobs[id.index as usize].delayed = true;
+        let secs = inst.def.jobs[id.index as usize].predicted_secs.unwrap_or(0);
+        let name = inst.flow.names[id.index as usize].clone();
+        let text = messages::predicted_time_exceeded(&name, secs, &inst.key.project, &inst.key.jobnet);
+        self.log(id.instance, Level::Warning, text);
+    }
+
+    fn kill(&mut self, id: JobId, reason: KillReason) {
+        let inst = &self.instances[id.instance as usize];
+        let j = &inst.jobs[id.index as usize];
+        if j.status == JobStatus::Executing && !inst.def.jobs[id.index as usize].is_jobnet_icon() {
+            let effect = Effect::KillJob {
+                job: id,
+                attempt: j.attempt,
+                jobnet: inst.key.clone(),
+                number: inst.def.jobs[id.index as usize].number,
+                reason,
+            };
+            self.effects.push_back(effect);
+        }
+    }
+
+    /// End an active job on the scheduler's initiative (OR-wait losers).
+    fn terminate(&mut self, id: JobId, code: ExitCode, reason: KillReason) {
+        self.kill(id, reason);
+        self.stop_child(id);
+        self.end_job(id, code);
+    }
+
+    /// Operator force-termination of one job.
+    fn force_terminate(&mut self, id: JobId) {
+        self.kill(id, KillReason::Cancel);
+        let inst = &self.instances[id.instance as usize];
+        if inst.jobs[id.index as usize].status == JobStatus::Executing
+            && !inst.def.jobs[id.index as usize].is_jobnet_icon()
+        {
+            let (name, number) = self.job_label(id);
+            let text = messages::forced_termination(&name, number, &self.config.host);
+            self.job_message(id, text);
+        }
+        self.stop_child(id);
+        self.end_job(id, ExitCode::forced());
+    }
+
+    /// If `id` is a running jobnet icon, cancel the jobnet it runs (detached first).
+    fn stop_child(&mut self, id: JobId) {
+        let inst = &self.instances[id.instance as usize];
+        let def = &inst.def.jobs[id.index as usize];
+        if !def.is_jobnet_icon() {
+            return;
+        }
+        let key = JobnetKey::new(&inst.key.project, def.jobnet.as_deref().unwrap_or_default());
+        if let Some(&c) = self.by_key.get(&key)
+            && self.instances[c as usize].parent == Some(id)
+            && self.instances[c as usize].status.is_running()
+        {
+            self.instances[c as usize].parent = None;
+            self.cancel_instance(c);
+            self.settle_instance_now(c);
+            self.instances[c as usize].parent = Some(id);
+        }
+    }
+
+    fn settle_instance_now(&mut self, i: u32) {
+        self.refresh_instance(i);
+    }
+
+    fn cancel_instance(&mut self, i: u32) {
+        self.instances[i as usize].cancelling = true;
+        let n = self.instances[i as usize].jobs.len() as u32;
+        for index in 0..n {
+            let id = JobId { instance: i, index };
+            if self.instances[i as usize].jobs[index as usize].is_active() {
+                self.force_terminate(id);
+            }
+        }
+        self.mark_dirty(i);
+    }
+
+    /// Derive the jobnet's status from its jobs; finish it when nothing can run.
+    fn refresh_instance(&mut self, i: u32) {
+        let inst = &self.instances[i as usize];
+        if !inst.status.is_running() {
+            return;
+        }
+        if inst.active > 0 {
+            if inst.failed > 0 || inst.warning {
+                self.instances[i as usize].warning = true;
+                self.set_jobnet_status(i, JobnetStatus::Warning);
+            }
+            return;
+        }
+        if !self.worklist.is_empty() {
+            self.mark_dirty(i);
+            return;
+        }
+        self.finish_instance(i);
+    }
+
+    fn finish_instance(&mut self, i: u32) {
+        let inst = &self.instances[i as usize];
+        let mut first_abend: Option<(u64, u32)> = None;
+        let mut any_cancelled = false;
+        let mut pseudo: Option<u32> = None;
+        for j in &inst.jobs {
+            match j.status {
+                JobStatus::Abended => {
+                    let code = j.exit.map_or(exit::ABNORMAL, |e| e.code);
+                    if first_abend.is_none_or(|(s, _)| j.ended_seq < s) {
+                        first_abend = Some((j.ended_seq, code));
+                    }
+                }
+                JobStatus::Cancelled => any_cancelled = true,
+                JobStatus::PseudoNormal => {
+                    let c = j.exit.map_or(0, |e| e.code);
+                    pseudo = Some(pseudo.map_or(c, |p| p.max(c)));
+                }
+                _ => {}
+            }
+        }
+        let (status, code) = if inst.cancelling {
+            (JobnetStatus::Cancelled, exit::FORCED)
+        } else if let Some((_, code)) = first_abend {
+            (JobnetStatus::Abended, code)
+        } else if any_cancelled {
+            (JobnetStatus::Cancelled, exit::FORCED)
+        } else if let Some(code) = pseudo {
+            (JobnetStatus::PseudoNormal, code)
+        } else {
+            (JobnetStatus::Completed, 0)
+        };
+        let (comment, key, parent) = (inst.def.comment.clone(), inst.key.clone(), inst.parent);
+        let now = self.now;
+        let inst = &mut self.instances[i as usize];
+        inst.exit_code = Some(code);
+        inst.ended_at = Some(now);
+        inst.cancelling = false;
+        self.set_jobnet_status(i, status);
+        let shown = ExitCode { code, raw: None, origin: exit::Origin::Scheduler }.display();
+        let (level, text) = match status {
+            JobnetStatus::Completed => {
+                (Level::Info, messages::normal_ended(&comment, &key.jobnet, &shown, &key.project))
+            }
+            JobnetStatus::PseudoNormal => {
+                (Level::Info, messages::pseudo_normal_ended(&comment, &key.jobnet, &shown, &key.project))
+            }
+            _ => (Level::Error, messages::abnormal_ended(&comment, &key.jobnet, &shown, &key.project)),
+        };
+        self.log(i, level, text);
+        // A jobnet icon mirrors its jobnet's end.
+        if let Some(p) = parent {
+            let icon = &self.instances[p.instance as usize].jobs[p.index as usize];
+            if matches!(icon.status, JobStatus::Executing | JobStatus::Warning) {
+                let st = match status {
+                    JobnetStatus::Completed => JobStatus::Completed,
+                    JobnetStatus::PseudoNormal => JobStatus::PseudoNormal,
+                    JobnetStatus::Cancelled => JobStatus::Cancelled,
+                    _ => JobStatus::Abended,
+                };
+                self.set_job_status(p, st, Some(ExitCode { code, raw: None, origin: exit::Origin::Scheduler }));
+                if st == JobStatus::Abended {
+                    self.on_abended(p);
+                }
+            }
+        }
+    }
+}
+
+enum Decision {
+    Wait,
+    Start,
+    StartOr,
+    Bypass,
+}

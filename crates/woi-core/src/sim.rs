@@ -1,0 +1,557 @@
+//! Simulation: the production [`Engine`] on a virtual clock with scripted job
+//! outcomes and timed inputs. This is what `woi simulate` runs and what the
+//! scenario tests drive; there is no second model of the scheduler.
+//!
+//! A script (TOML or JSON, see `docs/simulate.md`):
+//!
+//! ```toml
+//! start = "2026-04-01T09:00:00"      # local time in the environment's zone, or RFC 3339
+//! [defaults]
+//! exit = 0
+//! duration = "1m"
+//! [[job]]                             # scripted outcome of one job
+//! jobnet = "P/N"
+//! job = 2                             # number or name
+//! exit = 3
+//! duration = "30s"
+//! runs = [{ exit = 9 }, { exit = 0 }] # per run; later runs use the fields above
+//! [[input]]
+//! at = "+0s"
+//! action = "start"
+//! jobnet = "P/N"
+//! ```
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use chrono::{DateTime, Duration, LocalResult, NaiveDateTime, TimeZone, Utc};
+use chrono_tz::Tz;
+use serde::{Deserialize, Serialize};
+
+use crate::defs::{Environment, JobnetKey};
+use crate::engine::{Effect, Engine, EngineConfig, Event, EventKind, JobId, JobView, JobnetView};
+use crate::exit::{ExitCode, Origin};
+
+/// Why a simulation could not run.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SimError {
+    /// The script text is not valid.
+    #[error("script: {0}")]
+    Parse(String),
+    /// The script names something that does not exist or a value that is not valid.
+    #[error("script: {0}")]
+    Invalid(String),
+    /// The simulation did not settle within the step limit.
+    #[error("simulation did not settle after {0} steps (a loop of zero-duration jobs?)")]
+    NotSettled(u64),
+}
+
+/// A simulation script.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Script {
+    /// Start instant: RFC 3339, or a local date-time in the environment's zone.
+    pub start: String,
+    /// Override the environment's time zone for this run.
+    #[serde(default)]
+    pub timezone: Option<String>,
+    /// Stop at this instant (same forms as `start`, or `+DURATION`). Default: when nothing is left to do.
+    #[serde(default)]
+    pub until: Option<String>,
+    /// Host name shown in execution-control messages.
+    #[serde(default)]
+    pub host: Option<String>,
+    /// Outcome of jobs the script does not name.
+    #[serde(default)]
+    pub defaults: Outcome,
+    /// Scripted outcomes.
+    #[serde(default, rename = "job")]
+    pub jobs: Vec<JobScript>,
+    /// Timed inputs.
+    #[serde(default, rename = "input")]
+    pub inputs: Vec<Input>,
+}
+
+/// How a job ends.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Outcome {
+    /// Exit code: an integer, or `"0x4000xxxx"` for an execution-control interruption.
+    #[serde(default)]
+    pub exit: Option<ExitSpec>,
+    /// Who set the code (`command` by default; `scheduler` for 201–256 start failures).
+    #[serde(default)]
+    pub origin: Option<OriginSpec>,
+    /// How long the job runs: `"90s"`, `"5m"`, `"1h30m"` or seconds as a number.
+    #[serde(default)]
+    pub duration: Option<DurationSpec>,
+}
+
+/// Exit code in a script.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(untagged)]
+pub enum ExitSpec {
+    /// A number.
+    Number(i64),
+    /// A hex or decimal string.
+    Text(String),
+}
+
+/// Origin of a scripted code.
+#[derive(Clone, Copy, Debug, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OriginSpec {
+    /// The command.
+    Command,
+    /// The scheduler.
+    Scheduler,
+}
+
+/// A duration in a script.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(untagged)]
+pub enum DurationSpec {
+    /// Seconds.
+    Seconds(i64),
+    /// Text like `90s`, `5m`, `1h30m`.
+    Text(String),
+}
+
+/// Scripted outcome of one job.
+#[derive(Clone, Debug, Deserialize)]
+pub struct JobScript {
+    /// `PROJECT/JOBNET`.
+    pub jobnet: String,
+    /// Job number or name.
+    pub job: JobSel,
+    /// Outcome of runs not listed in `runs`.
+    #[serde(flatten)]
+    pub outcome: Outcome,
+    /// Outcomes of the first runs, in order.
+    #[serde(default)]
+    pub runs: Vec<Outcome>,
+}
+
+/// A job named by number or name.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(untagged)]
+pub enum JobSel {
+    /// Job number.
+    Number(u16),
+    /// Job name or number as text.
+    Name(String),
+}
+
+impl JobSel {
+    fn as_text(&self) -> String {
+        match self {
+            JobSel::Number(n) => n.to_string(),
+            JobSel::Name(s) => s.clone(),
+        }
+    }
+}
+
+/// A timed input.
+#[derive(Clone, Debug, Deserialize)]
+pub struct Input {
+    /// When: `+DURATION` after start, RFC 3339, or a local date-time.
+    pub at: String,
+    /// What.
+    #[serde(flatten)]
+    pub action: Action,
+}
+
+/// What an input does.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(tag = "action", rename_all = "snake_case", deny_unknown_fields)]
+#[non_exhaustive]
+pub enum Action {
+    /// Start a jobnet now (operator start).
+    Start {
+        /// `PROJECT/JOBNET`.
+        jobnet: String,
+        /// Variable parameter.
+        #[serde(default)]
+        vparam: Option<String>,
+    },
+    /// Force-terminate a jobnet.
+    Cancel {
+        /// `PROJECT/JOBNET`.
+        jobnet: String,
+    },
+    /// Force-terminate a job.
+    CancelJob {
+        /// `PROJECT/JOBNET`.
+        jobnet: String,
+        /// Job number or name.
+        job: JobSel,
+    },
+}
+
+/// The outcome of one scripted input.
+#[derive(Clone, Debug, Serialize)]
+pub struct InputResult {
+    /// When it was applied.
+    pub at: String,
+    /// The action, as written.
+    pub action: String,
+    /// `applied`, or `refused: <reason>`.
+    pub result: String,
+}
+
+/// Final state of one jobnet and its jobs.
+#[derive(Clone, Debug, Serialize)]
+pub struct JobnetReport {
+    /// The jobnet.
+    #[serde(flatten)]
+    pub jobnet: JobnetView,
+    /// Its jobs.
+    pub jobs: Vec<JobView>,
+}
+
+/// An event with its instant in the environment's zone.
+#[derive(Clone, Debug, Serialize)]
+pub struct ReportEvent {
+    /// Sequence number.
+    pub seq: u64,
+    /// RFC 3339 in the environment's zone.
+    pub at: String,
+    /// The event.
+    #[serde(flatten)]
+    pub kind: EventKind,
+}
+
+/// Everything a simulation produced.
+#[derive(Clone, Debug, Serialize)]
+pub struct Report {
+    /// Time zone used.
+    pub timezone: String,
+    /// Start instant.
+    pub start: String,
+    /// Last instant reached.
+    pub end: String,
+    /// Scripted inputs and how they were answered.
+    pub inputs: Vec<InputResult>,
+    /// The event log.
+    pub events: Vec<ReportEvent>,
+    /// Final states.
+    pub jobnets: Vec<JobnetReport>,
+}
+
+impl Report {
+    /// One line per event, for people and for `contains` checks in tests.
+    pub fn event_lines(&self) -> Vec<String> {
+        self.events.iter().map(render_event).collect()
+    }
+}
+
+/// Render one event as a single line.
+pub fn render_event(e: &ReportEvent) -> String {
+    let t = &e.at;
+    match &e.kind {
+        EventKind::JobnetStatus { jobnet, status, exit_code, .. } => match exit_code {
+            Some(c) => format!("{t} jobnet {jobnet} {status} code={c}"),
+            None => format!("{t} jobnet {jobnet} {status}"),
+        },
+        EventKind::JobStatus { jobnet, job, name, status, exit, .. } => match exit {
+            Some(x) => format!("{t} job {jobnet}/{job} ({name}) {status} code={}", x.display()),
+            None => format!("{t} job {jobnet}/{job} ({name}) {status}"),
+        },
+        EventKind::JobMessage { jobnet, job, text } => format!("{t} job {jobnet}/{job} message {text}"),
+        EventKind::Log { level, message, .. } => format!("{t} log {} {message}", level.as_str()),
+    }
+}
+
+/// Parse a script from TOML or JSON text.
+pub fn parse_script(text: &str, json: bool) -> Result<Script, SimError> {
+    if json {
+        serde_json::from_str(text).map_err(|e| SimError::Parse(e.to_string()))
+    } else {
+        toml::from_str(text).map_err(|e| SimError::Parse(e.to_string().trim_end().to_string()))
+    }
+}
+
+/// Parse `"90s"`, `"5m"`, `"1h30m"`, `"2d"` or plain seconds.
+pub fn parse_duration(s: &str) -> Option<Duration> {
+    let s = s.trim();
+    if let Ok(n) = s.parse::<i64>() {
+        return Duration::try_seconds(n);
+    }
+    let mut total = 0i64;
+    let mut num = String::new();
+    for c in s.chars() {
+        if c.is_ascii_digit() {
+            num.push(c);
+            continue;
+        }
+        let n: i64 = num.parse().ok()?;
+        num.clear();
+        let unit = match c {
+            's' => 1,
+            'm' => 60,
+            'h' => 3600,
+            'd' => 86400,
+            _ => return None,
+        };
+        total = total.checked_add(n.checked_mul(unit)?)?;
+    }
+    if !num.is_empty() {
+        return None;
+    }
+    Duration::try_seconds(total)
+}
+
+/// Parse an instant: RFC 3339, a local date-time in `tz` (`YYYY-MM-DDTHH:MM[:SS]`),
+/// or `+DURATION` after `base`. A local time in a DST gap is moved forward by
+/// the gap; one in an overlap takes the earlier instant.
+pub fn parse_instant(s: &str, tz: Tz, base: Option<DateTime<Utc>>) -> Option<DateTime<Utc>> {
+    let s = s.trim();
+    if let Some(rest) = s.strip_prefix('+') {
+        return Some(base? + parse_duration(rest)?);
+    }
+    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
+        return Some(t.with_timezone(&Utc));
+    }
+    let naive = ["%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M"]
+        .iter()
+        .find_map(|f| NaiveDateTime::parse_from_str(s, f).ok())?;
+    local_to_utc(tz, naive)
+}
+
+/// A local wall-clock time in `tz` as an instant: a time in a DST gap moves
+/// forward by the gap, a time in an overlap takes the earlier instant.
+pub fn local_to_utc(tz: Tz, naive: NaiveDateTime) -> Option<DateTime<Utc>> {
+    match tz.from_local_datetime(&naive) {
+        LocalResult::Single(t) => Some(t.with_timezone(&Utc)),
+        LocalResult::Ambiguous(a, b) => Some(a.min(b).with_timezone(&Utc)),
+        LocalResult::None => {
+            // In a gap: step forward minute by minute to the first valid local time,
+            // then keep the offset so the instant is `naive` read with the earlier offset.
+            (1..=180).find_map(|m| match tz.from_local_datetime(&(naive + Duration::minutes(m))) {
+                LocalResult::Single(t) => Some(t.with_timezone(&Utc)),
+                LocalResult::Ambiguous(a, _) => Some(a.with_timezone(&Utc)),
+                LocalResult::None => None,
+            })
+        }
+    }
+}
+
+fn exit_of(o: &Outcome, fallback: &Outcome) -> Result<ExitCode, SimError> {
+    let spec = o.exit.as_ref().or(fallback.exit.as_ref());
+    let origin = o.origin.or(fallback.origin);
+    let value = match spec {
+        None => return Ok(ExitCode::from_command(0)),
+        Some(ExitSpec::Number(n)) => *n,
+        Some(ExitSpec::Text(t)) => {
+            let t = t.trim();
+            let parsed = match t.strip_prefix("0x").or_else(|| t.strip_prefix("0X")) {
+                Some(hex) => i64::from_str_radix(hex, 16).ok(),
+                None => t.parse::<i64>().ok(),
+            };
+            parsed.ok_or_else(|| SimError::Invalid(format!("exit {t:?} is not a number")))?
+        }
+    };
+    if value >= 0x4000_0000 && value <= i64::from(u32::MAX) {
+        return Ok(ExitCode::interruption(value as u32));
+    }
+    Ok(match origin {
+        Some(OriginSpec::Scheduler) if (0..=256).contains(&value) => ExitCode::scheduler(value as u32),
+        _ => ExitCode::from_command(value),
+    })
+}
+
+fn duration_of(o: &Outcome, fallback: &Outcome) -> Result<Duration, SimError> {
+    match o.duration.as_ref().or(fallback.duration.as_ref()) {
+        None => Ok(Duration::zero()),
+        Some(DurationSpec::Seconds(n)) if *n >= 0 => {
+            Duration::try_seconds(*n).ok_or_else(|| SimError::Invalid(format!("duration {n} too large")))
+        }
+        Some(DurationSpec::Seconds(n)) => Err(SimError::Invalid(format!("duration {n} is negative"))),
+        Some(DurationSpec::Text(t)) => parse_duration(t)
+            .ok_or_else(|| SimError::Invalid(format!("duration {t:?}: expected e.g. \"90s\", \"5m\", \"1h30m\""))),
+    }
+}
+
+/// Limit on processed steps, so a script can never hang.
+pub const MAX_STEPS: u64 = 5_000_000;
+
+/// Run a script against an environment.
+pub fn run(env: Arc<Environment>, script: &Script) -> Result<Report, SimError> {
+    let tz: Tz = match &script.timezone {
+        Some(z) => z.parse().map_err(|_| SimError::Invalid(format!("unknown time zone {z:?}")))?,
+        None => env.tz,
+    };
+    let start = parse_instant(&script.start, tz, None).ok_or_else(|| {
+        SimError::Invalid(format!("start {:?}: expected RFC 3339 or YYYY-MM-DDTHH:MM[:SS]", script.start))
+    })?;
+    let until = match &script.until {
+        Some(u) => Some(parse_instant(u, tz, Some(start)).ok_or_else(|| SimError::Invalid(format!("until {u:?}")))?),
+        None => None,
+    };
+    let mut config = EngineConfig::from_env(&env);
+    if let Some(h) = &script.host {
+        config.host = h.clone();
+    }
+    let mut engine = Engine::new(env.clone(), config, start);
+
+    // Resolve scripted outcomes to (jobnet, job number).
+    let mut outcomes: BTreeMap<(JobnetKey, u16), &JobScript> = BTreeMap::new();
+    for js in &script.jobs {
+        let key = jobnet_key(&engine, &js.jobnet)?;
+        let id = engine
+            .job_id(&key, &js.job.as_text())
+            .ok_or_else(|| SimError::Invalid(format!("job {} does not exist in jobnet {key}", js.job.as_text())))?;
+        let number = engine.job(id).map(|v| v.number).unwrap_or_default();
+        exit_of(&js.outcome, &script.defaults)?;
+        duration_of(&js.outcome, &script.defaults)?;
+        for r in &js.runs {
+            exit_of(r, &js.outcome)?;
+            duration_of(r, &js.outcome)?;
+        }
+        outcomes.insert((key, number), js);
+    }
+    // Inputs, in time order (stable for equal times).
+    let mut inputs: Vec<(DateTime<Utc>, usize, &Input)> = Vec::new();
+    for (i, input) in script.inputs.iter().enumerate() {
+        let at = parse_instant(&input.at, tz, Some(start))
+            .ok_or_else(|| SimError::Invalid(format!("input {}: at {:?}", i + 1, input.at)))?;
+        match &input.action {
+            Action::Start { jobnet, .. } | Action::Cancel { jobnet } => {
+                jobnet_key(&engine, jobnet)?;
+            }
+            Action::CancelJob { jobnet, job } => {
+                let key = jobnet_key(&engine, jobnet)?;
+                engine.job_id(&key, &job.as_text()).ok_or_else(|| {
+                    SimError::Invalid(format!("job {} does not exist in jobnet {key}", job.as_text()))
+                })?;
+            }
+        }
+        inputs.push((at, i, input));
+    }
+    inputs.sort_by_key(|(at, i, _)| (*at, *i));
+    let mut inputs = inputs.into_iter().peekable();
+
+    let mut runs: BTreeMap<(JobnetKey, u16), usize> = BTreeMap::new();
+    let mut pending: BTreeMap<(DateTime<Utc>, u64), (JobId, u32, ExitCode)> = BTreeMap::new();
+    let mut pending_seq = 0u64;
+    let mut events: Vec<Event> = Vec::new();
+    let mut results = Vec::new();
+    let mut now = start;
+    let mut steps = 0u64;
+    let fmt = |t: DateTime<Utc>| t.with_timezone(&tz).to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+
+    loop {
+        // Carry out what the engine asked.
+        while let Some(effect) = engine.poll_effect() {
+            match effect {
+                Effect::Record(e) => events.push(e),
+                Effect::StartJob(s) => {
+                    let k = (s.jobnet.clone(), s.number);
+                    let n = runs.entry(k.clone()).or_insert(0);
+                    let run_index = *n;
+                    *n += 1;
+                    let (code, dur) = match outcomes.get(&k) {
+                        Some(js) => match js.runs.get(run_index) {
+                            Some(r) => (exit_of(r, &js.outcome)?, duration_of(r, &js.outcome)?),
+                            None => {
+                                (exit_of(&js.outcome, &script.defaults)?, duration_of(&js.outcome, &script.defaults)?)
+                            }
+                        },
+                        None => (
+                            exit_of(&script.defaults, &Outcome::default())?,
+                            duration_of(&script.defaults, &Outcome::default())?,
+                        ),
+                    };
+                    pending_seq += 1;
+                    pending.insert((now + dur, pending_seq), (s.job, s.attempt, code));
+                }
+                Effect::KillJob { job, attempt, .. } => {
+                    pending.retain(|_, (j, a, _)| !(*j == job && *a == attempt));
+                }
+            }
+        }
+        steps += 1;
+        if steps > MAX_STEPS {
+            return Err(SimError::NotSettled(MAX_STEPS));
+        }
+        // The next thing to happen: job ends, then engine timers, then inputs.
+        let next_end = pending.keys().next().map(|k| k.0);
+        let next_timer = engine.poll_timeout();
+        let next_input = inputs.peek().map(|(at, _, _)| *at);
+        let Some(next) = [next_end, next_timer, next_input].into_iter().flatten().min() else { break };
+        if until.is_some_and(|u| next > u) {
+            now = until.unwrap_or(now);
+            break;
+        }
+        now = next;
+        if next_end == Some(next) {
+            if let Some((_, (job, attempt, code))) = pending.pop_first() {
+                engine.handle_job_ended(now, job, attempt, code);
+            }
+        } else if next_timer == Some(next) {
+            engine.handle_timeout(now);
+        } else if let Some((_, _, input)) = inputs.next() {
+            let (action, outcome) = apply(&mut engine, now, &input.action)?;
+            results.push(InputResult { at: fmt(now), action, result: outcome });
+        }
+    }
+
+    let jobnets = engine
+        .jobnets()
+        .map(|v| {
+            let jobs = engine.jobs(&v.key);
+            JobnetReport { jobnet: v, jobs }
+        })
+        .collect();
+    Ok(Report {
+        timezone: tz.name().to_string(),
+        start: fmt(start),
+        end: fmt(now),
+        inputs: results,
+        events: events.into_iter().map(|e| ReportEvent { seq: e.seq, at: fmt(e.at), kind: e.kind }).collect(),
+        jobnets,
+    })
+}
+
+fn jobnet_key(engine: &Engine, s: &str) -> Result<JobnetKey, SimError> {
+    let key = JobnetKey::parse(s).ok_or_else(|| SimError::Invalid(format!("jobnet {s:?}: expected PROJECT/JOBNET")))?;
+    engine.jobnet(&key).ok_or_else(|| SimError::Invalid(format!("jobnet {key} does not exist")))?;
+    Ok(key)
+}
+
+fn apply(engine: &mut Engine, now: DateTime<Utc>, action: &Action) -> Result<(String, String), SimError> {
+    let (text, result) = match action {
+        Action::Start { jobnet, vparam } => {
+            let key = jobnet_key(engine, jobnet)?;
+            (format!("start {key}"), engine.start_jobnet(now, &key, vparam.as_deref()))
+        }
+        Action::Cancel { jobnet } => {
+            let key = jobnet_key(engine, jobnet)?;
+            (format!("cancel {key}"), engine.cancel_jobnet(now, &key))
+        }
+        Action::CancelJob { jobnet, job } => {
+            let key = jobnet_key(engine, jobnet)?;
+            let id = engine
+                .job_id(&key, &job.as_text())
+                .ok_or_else(|| SimError::Invalid(format!("job {} does not exist in jobnet {key}", job.as_text())))?;
+            (format!("cancel_job {key}/{}", job.as_text()), engine.cancel_job(now, id))
+        }
+    };
+    Ok((
+        text,
+        match result {
+            Ok(()) => "applied".to_string(),
+            Err(r) => format!("refused: {r}"),
+        },
+    ))
+}
+
+/// Origin of an exit code as text (for people).
+pub fn origin_name(o: Origin) -> &'static str {
+    match o {
+        Origin::Command => "command",
+        Origin::Scheduler => "scheduler",
+        Origin::ExecutionControl => "execution_control",
+    }
+}
