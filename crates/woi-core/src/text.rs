@@ -113,7 +113,7 @@ pub fn check_jobnet_name(name: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// Jobnet comments: ≤ 100 bytes; `"`, spaces, half-width kana and user-defined characters are forbidden ([SWOM]).
+/// Jobnet comments: ≤ 100 bytes; `"`, spaces, half-width kana and user-defined characters are forbidden (SWOM).
 pub fn check_jobnet_comment(comment: &str) -> Result<(), String> {
     if legacy_len(comment) > limits::JOBNET_COMMENT {
         return Err(format!("is {} bytes; at most {} allowed", legacy_len(comment), limits::JOBNET_COMMENT));
