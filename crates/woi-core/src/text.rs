@@ -67,7 +67,7 @@ pub mod limits {
     pub const PRIORITY_DEFAULT: u8 = 19;
 }
 
-/// Characters forbidden in jobnet names ([SWOM], spec 01 §2.2).
+/// Characters forbidden in jobnet names (SWOM, spec 01 §2.2).
 pub const JOBNET_NAME_FORBIDDEN: &[char] = &['/', '?', '*', ';', '\\', '"', '<', '>', '|', ':', ',', '\''];
 
 /// Characters forbidden in project names (spec 01 §2.2, 9.1.5).
