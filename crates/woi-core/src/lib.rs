@@ -47,6 +47,7 @@
 //! ```
 #![warn(missing_docs)]
 
+pub mod calendar;
 pub mod clock;
 pub mod defs;
 pub mod engine;

@@ -24,10 +24,11 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use chrono::{DateTime, Duration, LocalResult, NaiveDateTime, TimeZone, Utc};
+use chrono::{DateTime, Duration, NaiveDateTime, Utc};
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
+use crate::calendar::local_to_utc;
 use crate::defs::{Environment, JobnetKey};
 use crate::engine::{Effect, Engine, EngineConfig, Event, EventKind, JobId, JobView, JobnetView};
 use crate::exit::{ExitCode, Origin};
@@ -303,8 +304,7 @@ pub fn parse_duration(s: &str) -> Option<Duration> {
 }
 
 /// Parse an instant: RFC 3339, a local date-time in `tz` (`YYYY-MM-DDTHH:MM[:SS]`),
-/// or `+DURATION` after `base`. A local time in a DST gap is moved forward by
-/// the gap; one in an overlap takes the earlier instant.
+/// or `+DURATION` after `base`. Local times follow [`local_to_utc`]'s DST rule.
 pub fn parse_instant(s: &str, tz: Tz, base: Option<DateTime<Utc>>) -> Option<DateTime<Utc>> {
     let s = s.trim();
     if let Some(rest) = s.strip_prefix('+') {
@@ -317,24 +317,6 @@ pub fn parse_instant(s: &str, tz: Tz, base: Option<DateTime<Utc>>) -> Option<Dat
         .iter()
         .find_map(|f| NaiveDateTime::parse_from_str(s, f).ok())?;
     local_to_utc(tz, naive)
-}
-
-/// A local wall-clock time in `tz` as an instant: a time in a DST gap moves
-/// forward by the gap, a time in an overlap takes the earlier instant.
-pub fn local_to_utc(tz: Tz, naive: NaiveDateTime) -> Option<DateTime<Utc>> {
-    match tz.from_local_datetime(&naive) {
-        LocalResult::Single(t) => Some(t.with_timezone(&Utc)),
-        LocalResult::Ambiguous(a, b) => Some(a.min(b).with_timezone(&Utc)),
-        LocalResult::None => {
-            // In a gap: step forward minute by minute to the first valid local time,
-            // then keep the offset so the instant is `naive` read with the earlier offset.
-            (1..=180).find_map(|m| match tz.from_local_datetime(&(naive + Duration::minutes(m))) {
-                LocalResult::Single(t) => Some(t.with_timezone(&Utc)),
-                LocalResult::Ambiguous(a, _) => Some(a.with_timezone(&Utc)),
-                LocalResult::None => None,
-            })
-        }
-    }
 }
 
 fn exit_of(o: &Outcome, fallback: &Outcome) -> Result<ExitCode, SimError> {
