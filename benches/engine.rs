@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use woi_core::model::{Definitions, JobDef, JobnetDef};
+use woi_core::model::{Definitions, JobDef};
 use woi_core::validate::Options;
 use woi_core::{Catalog, Effect, Engine, EngineConfig, EventKind, ExitCode, JobnetKey};
 
