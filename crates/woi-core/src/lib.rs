@@ -51,6 +51,7 @@ pub mod calendar;
 pub mod clock;
 pub mod defs;
 pub mod engine;
+pub mod exec;
 pub mod exit;
 pub mod messages;
 pub mod model;
