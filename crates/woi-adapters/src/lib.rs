@@ -1,10 +1,13 @@
 //! # woi-adapters
 //!
 //! The I/O side of woi: reading definition files from disk ([`files`]), running
-//! jobs as local processes ([`process::ProcessExecutor`]); the SQLite store, the
+//! jobs as local processes ([`process::ProcessExecutor`]), the SQLite store
+//! ([`sqlite::SqliteStore`]: journal, definitions, output, run history); the
 //! REST executor and monitoring sinks as they land. Each adapter has its own
 //! error type.
 #![warn(missing_docs)]
 
 pub mod files;
 pub mod process;
+pub mod runtime;
+pub mod sqlite;

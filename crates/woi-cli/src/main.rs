@@ -9,6 +9,8 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
+
+mod daemon;
 use woi_core::sim::{self, Report};
 use woi_core::validate::Options;
 
@@ -42,6 +44,110 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Validate definitions and store them in the data directory for `run` and `serve`.
+    Apply {
+        /// Definition files or directories.
+        #[arg(required = true)]
+        defs: Vec<PathBuf>,
+        /// Data directory (SQLite store).
+        #[arg(long, default_value = "woi-data")]
+        data: PathBuf,
+    },
+    /// Start a jobnet now on the embedded scheduler, follow it to its end and print its jobs.
+    /// Exit status: 0 completed or pseudo-normal, 3 abended or cancelled.
+    Run {
+        /// The jobnet, PROJECT/JOBNET.
+        jobnet: String,
+        /// Apply these definition files first.
+        #[arg(long, num_args = 1..)]
+        defs: Vec<PathBuf>,
+        /// Variable parameter (@.VPARAM@).
+        #[arg(long)]
+        vparam: Option<String>,
+        /// Data directory (SQLite store).
+        #[arg(long, default_value = "woi-data")]
+        data: PathBuf,
+        /// Run the clock from this instant (RFC 3339) instead of the system time.
+        #[arg(long)]
+        now: Option<String>,
+        /// Clock speed (virtual seconds per real second).
+        #[arg(long, default_value_t = 1.0)]
+        speed: f64,
+        /// Print the final state as JSON (no progress lines).
+        #[arg(long)]
+        json: bool,
+    },
+    /// Run the scheduler daemon until Ctrl-C or SIGTERM, printing events.
+    Serve {
+        /// Apply these definition files first.
+        #[arg(long, num_args = 1..)]
+        defs: Vec<PathBuf>,
+        /// Data directory (SQLite store).
+        #[arg(long, default_value = "woi-data")]
+        data: PathBuf,
+        /// Run the clock from this instant (RFC 3339) instead of the system time.
+        #[arg(long)]
+        now: Option<String>,
+        /// Clock speed (virtual seconds per real second).
+        #[arg(long, default_value_t = 1.0)]
+        speed: f64,
+        /// Print events as JSON lines.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show every jobnet's state as recorded in the data directory.
+    Status {
+        /// Data directory (SQLite store).
+        #[arg(long, default_value = "woi-data")]
+        data: PathBuf,
+        /// Print as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show jobnet runs (newest first); with a jobnet, also the jobs of its latest run.
+    History {
+        /// Only this jobnet, PROJECT/JOBNET.
+        jobnet: Option<String>,
+        /// At most this many runs.
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
+        /// Data directory (SQLite store).
+        #[arg(long, default_value = "woi-data")]
+        data: PathBuf,
+        /// Print as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Forecast the starts of time-started jobnets over a range of operating days.
+    Plan {
+        /// Definition files or directories.
+        #[arg(required = true)]
+        defs: Vec<PathBuf>,
+        /// First operating day, YYYY-MM-DD (default: today in the environment's time zone).
+        #[arg(long)]
+        from: Option<String>,
+        /// Last operating day, inclusive, YYYY-MM-DD (default: 30 days after `--from`).
+        #[arg(long)]
+        to: Option<String>,
+        /// Only this jobnet, PROJECT/JOBNET.
+        #[arg(long)]
+        jobnet: Option<String>,
+        /// The current instant, RFC 3339 (default: the system clock); decides the default `--from`.
+        #[arg(long)]
+        now: Option<String>,
+        /// Print the forecast as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// Run a future on a multi-threaded tokio runtime.
+fn block_on<F: std::future::Future<Output = Result<ExitCode, String>>>(f: F) -> Result<ExitCode, String> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the async runtime: {e}"))?
+        .block_on(f)
 }
 
 fn main() -> ExitCode {
@@ -49,6 +155,20 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Validate { defs, json } => validate(&defs, json),
         Command::Simulate { defs, script, json } => simulate(&defs, &script, json),
+        Command::Plan { defs, from, to, jobnet, now, json } => plan(&defs, PlanArgs { from, to, jobnet, now }, json),
+        Command::Apply { defs, data } => block_on(daemon::apply(&data, &defs)),
+        Command::Run { jobnet, defs, vparam, data, now, speed, json } => {
+            let o = daemon::RunOptions { data: &data, defs: &defs, now: now.as_deref(), speed, json };
+            block_on(daemon::run(&o, &jobnet, vparam.as_deref()))
+        }
+        Command::Serve { defs, data, now, speed, json } => {
+            let o = daemon::RunOptions { data: &data, defs: &defs, now: now.as_deref(), speed, json };
+            block_on(daemon::serve(&o))
+        }
+        Command::Status { data, json } => block_on(daemon::status(&data, json)),
+        Command::History { jobnet, limit, data, json } => {
+            block_on(daemon::history(&data, jobnet.as_deref(), limit, json))
+        }
     };
     match result {
         Ok(code) => code,
@@ -59,7 +179,7 @@ fn main() -> ExitCode {
     }
 }
 
-fn out(text: &str) {
+pub(crate) fn out(text: &str) {
     let mut stdout = std::io::stdout().lock();
     // A closed pipe (e.g. `| head`) is not an error worth reporting.
     let _ = stdout.write_all(text.as_bytes());
@@ -164,4 +284,87 @@ fn render_table(r: &Report) -> String {
         s.push_str(&format!("  ({idle} jobnet(s) never started)\n"));
     }
     s
+}
+
+struct PlanArgs {
+    from: Option<String>,
+    to: Option<String>,
+    jobnet: Option<String>,
+    now: Option<String>,
+}
+
+fn plan(paths: &[PathBuf], args: PlanArgs, json: bool) -> Result<ExitCode, String> {
+    use chrono::NaiveDate;
+    let date = |flag: &str, s: &str| {
+        NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").map_err(|_| format!("--{flag} {s:?}: expected YYYY-MM-DD"))
+    };
+    let now = match &args.now {
+        Some(s) => chrono::DateTime::parse_from_rfc3339(s.trim())
+            .map_err(|e| format!("--now {s:?}: expected RFC 3339, e.g. 2026-04-01T09:00:00+09:00 ({e})"))?
+            .to_utc(),
+        None => chrono::Utc::now(),
+    };
+    let from_arg = args.from.as_deref().map(|s| date("from", s)).transpose()?;
+    let to_arg = args.to.as_deref().map(|s| date("to", s)).transpose()?;
+    let key = match &args.jobnet {
+        Some(s) => {
+            Some(woi_core::JobnetKey::parse(s).ok_or_else(|| format!("--jobnet {s:?}: expected PROJECT/JOBNET"))?)
+        }
+        None => None,
+    };
+    let cat = woi_adapters::files::load(paths).map_err(|e| e.to_string())?;
+    let env = match cat.compile() {
+        Ok(env) => env,
+        Err(diags) => {
+            for d in &diags {
+                eprintln!("error: {d}");
+            }
+            eprintln!("{} error(s); nothing was planned", diags.len());
+            return Ok(ExitCode::from(1));
+        }
+    };
+    if let Some(k) = &key
+        && !env.jobnets.contains_key(k)
+    {
+        return Err(format!("--jobnet {k}: no such jobnet in the definitions"));
+    }
+    let from = from_arg.unwrap_or_else(|| now.with_timezone(&env.tz).date_naive());
+    let to = match to_arg {
+        Some(t) => t,
+        None => from.checked_add_days(chrono::Days::new(30)).unwrap_or(from),
+    };
+    if to < from {
+        return Err(format!("--to {to} is before --from {from}"));
+    }
+    let starts = woi_core::plan::plan(&env, from, to, key.as_ref());
+    if json {
+        let v = serde_json::json!({
+            "timezone": env.tz.name(),
+            "from": from.to_string(),
+            "to": to.to_string(),
+            "starts": starts,
+        });
+        out(&format!("{}\n", serde_json::to_string_pretty(&v).map_err(|e| e.to_string())?));
+    } else {
+        let mut s = format!("plan {from} .. {to} ({})\n\n", env.tz.name());
+        let width = starts.iter().map(|p| p.jobnet.to_string().len()).max().unwrap_or(6).max(6);
+        s.push_str(&format!("{:<23}  {:<13}  {:<width$}  reason\n", "local time", "operating day", "jobnet"));
+        for p in &starts {
+            let kind = match p.kind {
+                woi_core::plan::StartKind::Time => "",
+                woi_core::plan::StartKind::TimeIfEvents => " (if its message events occurred)",
+                woi_core::plan::StartKind::Scheduled => " (scheduled: starts by message events)",
+            };
+            s.push_str(&format!(
+                "{:<23}  {:<13}  {:<width$}  {}{kind}\n",
+                p.local.format("%Y-%m-%d %H:%M %:z").to_string(),
+                p.operating_day.to_string(),
+                p.jobnet.to_string(),
+                p.reason
+            ));
+        }
+        s.push_str(&format!("{} start(s)\n", starts.len()));
+        out(&s);
+    }
+    Ok(ExitCode::SUCCESS)
 }

@@ -52,6 +52,9 @@ struct JobnetExpect {
     exit_code: Option<u32>,
     #[serde(default)]
     runs: Option<u32>,
+    /// Message-event counts after the run, by event name.
+    #[serde(default)]
+    counts: BTreeMap<String, u16>,
 }
 
 #[derive(Deserialize)]
@@ -121,6 +124,12 @@ fn compare(r: &Report, exp: &Expect) -> Result<(), String> {
                 }
                 if want.runs.is_some_and(|w| w != n.jobnet.run) {
                     errs.push(format!("jobnet {key}: runs {} (want {:?})", n.jobnet.run, want.runs));
+                }
+                for (event, count) in &want.counts {
+                    let got = n.event_counts.iter().find(|c| &c.event == event).map(|c| c.count);
+                    if got != Some(*count) {
+                        errs.push(format!("jobnet {key}: count of {event} {got:?} (want {count})"));
+                    }
                 }
             }
         }

@@ -9,6 +9,12 @@ use chrono::{DateTime, Utc};
 pub trait Clock: Send + Sync {
     /// The current instant.
     fn now(&self) -> DateTime<Utc>;
+
+    /// How long to really wait for `d` of this clock's time to pass (a
+    /// sped-up test clock waits less). Negative durations wait zero.
+    fn to_real(&self, d: chrono::Duration) -> std::time::Duration {
+        d.to_std().unwrap_or_default()
+    }
 }
 
 /// A clock that stands still until moved: for tests and simulation.

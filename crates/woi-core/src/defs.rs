@@ -9,7 +9,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use chrono_tz::Tz;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::model::{CalendarDef, Definitions, JobnetDef};
 use crate::text::limits;
@@ -193,6 +193,13 @@ impl Serialize for JobnetKey {
     }
 }
 
+impl<'de> Deserialize<'de> for JobnetKey {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        JobnetKey::parse(&s).ok_or_else(|| serde::de::Error::custom(format!("expected PROJECT/JOBNET, got {s:?}")))
+    }
+}
+
 impl fmt::Display for JobnetKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}/{}", self.project, self.jobnet)
@@ -214,6 +221,8 @@ pub struct Environment {
     pub jobnets: BTreeMap<JobnetKey, Arc<JobnetDef>>,
     /// Linked jobnets: linked name → master name (same project).
     pub links: BTreeMap<JobnetKey, JobnetKey>,
+    /// Startup-day templates by name.
+    pub templates: crate::startup::Templates,
 }
 
 impl Environment {
@@ -247,6 +256,7 @@ impl Environment {
             variables: defs.variables.clone(),
             jobnets,
             links,
+            templates: crate::startup::templates_of(&defs.templates),
         }
     }
 

@@ -6,7 +6,7 @@
 //! [`Origin`] of the code, since "normal regardless of exit code" and the
 //! normal upper limit apply only to codes the command itself returned (D3).
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Job ended abnormally (first of the 201–231 range).
 pub const ABNORMAL: u32 = 201;
@@ -43,7 +43,7 @@ pub const INTERRUPTION_CODES: [u32; 9] =
     [0x4000_0008, 0x4000_0016, 0x4000_0020, 0x4000_0024, 0x4000_0132, INT_FORCED, INT_CUTOFF, 0x4000_0913, 0x4000_0999];
 
 /// Who produced an exit code.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Origin {
     /// The job's own command (or built-in/adapter logic standing for it).
@@ -55,7 +55,7 @@ pub enum Origin {
 }
 
 /// How a job ended, as the scheduler sees it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ExitCode {
     /// Scheduler-level code: 0–256, or a 0x4000xxxx interruption code (D1).
     pub code: u32,

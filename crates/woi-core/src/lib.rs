@@ -55,7 +55,10 @@ pub mod exec;
 pub mod exit;
 pub mod messages;
 pub mod model;
+pub mod plan;
 pub mod sim;
+pub mod startup;
+pub mod store;
 pub mod text;
 pub mod validate;
 

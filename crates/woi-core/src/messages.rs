@@ -1,10 +1,10 @@
 //! Exact texts of the job-management log messages (spec 01 §3.14, spec 02 §3.12).
 //! Every scheduler message uses the prefix `MpJobsch:` (decision D4).
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Log level of a job-management log record.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "UPPERCASE")]
 pub enum Level {
     /// Information.
@@ -86,5 +86,39 @@ pub fn forced_termination(job: &str, number: u16, host: &str) -> String {
 pub fn cutoff_termination(job: &str, number: u16, host: &str) -> String {
     format!(
         "Job execution control: job {job}({number}.{host}) was force-terminated because it exceeded the limit on job elapsed time. The exit code is 0x40000322."
+    )
+}
+
+/// 0310: start delay.
+pub fn start_delayed(project: &str, jobnet: &str) -> String {
+    format!("MpJobsch: WARNING: 0310: {project} {jobnet} did not start at scheduled time.")
+}
+
+/// 0311: end delay.
+pub fn end_delayed(project: &str, jobnet: &str) -> String {
+    format!("MpJobsch: WARNING: 0311: {project} {jobnet} did not finish before Estimated end time.")
+}
+
+/// 0431: copy start failed.
+pub fn copy_start_failed(project: &str, copy_name: &str) -> String {
+    format!("MpJobsch: ERROR: 0431: {project} {copy_name} Copy and startup of a job net failed.")
+}
+
+/// 0432: a variable parameter was ignored.
+pub fn vparam_ignored(project: &str, jobnet: &str) -> String {
+    format!("MpJobsch: WARNING: 0432: {project} {jobnet} A variable parameter has been ignored.")
+}
+
+/// 0435: a message event with a variable parameter was ignored.
+pub fn vparam_event_ignored(project: &str, jobnet: &str, event: &str) -> String {
+    format!(
+        "MpJobsch: ERROR: 0435: {project} {jobnet} {event} The message event with specified variable parameters has been ignored."
+    )
+}
+
+/// A message event was not recognized because its count is already 255 (decision D5; woi's own text).
+pub fn event_count_full(project: &str, jobnet: &str, event: &str) -> String {
+    format!(
+        "MpJobsch: WARNING: {project} {jobnet} {event} The message event was not recognized: its occurrence count is already 255."
     )
 }

@@ -148,9 +148,27 @@ pub struct JobnetDef {
     /// Default request host of network jobs (IPv4).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub network_default_host: Option<String>,
+    /// What happens to start times that passed while the scheduler was down.
+    #[serde(default)]
+    pub missed_start: MissedStart,
     /// The jobs.
     #[serde(default, rename = "job")]
     pub jobs: Vec<JobDef>,
+}
+
+/// Policy for start times that passed while the scheduler was not running
+/// (the spec is silent; woi decides explicitly). Either way every planned
+/// start happens at most once, even across restarts.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MissedStart {
+    /// Start once on recovery if one or more starts of the current operating
+    /// day were missed (and the status allows it); missed starts of earlier
+    /// operating days are skipped. Each is recorded as a `start_missed` event.
+    #[default]
+    RunOnce,
+    /// Skip every missed start (recorded as `start_missed` events).
+    Skip,
 }
 
 /// Start condition of a jobnet (spec 01 §2.4.1).
@@ -298,6 +316,29 @@ pub struct StartupDaySpec {
     /// No startup days inside this period.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub invalid_period: Option<Period>,
+    /// Business-day rules: the n-th non-holiday day of each month, `"1st"` …
+    /// `"23rd"`, `"last"`, `"2nd last"` … (holidays of `calendars`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub business_days: Vec<String>,
+    /// Fine adjustments ("微調整"), applied in order after every other rule:
+    /// `{ date = "2026-06-15", start = true }` adds a day, `start = false` removes it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fine_adjust: Vec<FineAdjust>,
+    /// Literal startup days of one year, `"YYYY:"` followed by 12 groups of
+    /// 31 `0`/`1` separated by `/` (the export format). For that year it
+    /// replaces every other rule, and jobnets using this one as base jobnet do not see it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bit_pattern: Option<String>,
+}
+
+/// One fine adjustment of the startup days.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FineAdjust {
+    /// The operating day.
+    pub date: Date,
+    /// `true`: the day is a startup day; `false`: it is not.
+    pub start: bool,
 }
 
 /// A day of the month.

@@ -30,7 +30,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::calendar::local_to_utc;
 use crate::defs::{Environment, JobnetKey};
-use crate::engine::{Effect, Engine, EngineConfig, Event, EventKind, JobId, JobView, JobnetView};
+use crate::engine::EventCount;
+use crate::engine::{Effect, Engine, EngineConfig, Event, EventKind, JobId, JobView, JobnetView, RaiseRequest};
 use crate::exit::{ExitCode, Origin};
 
 /// Why a simulation could not run.
@@ -57,7 +58,9 @@ pub struct Script {
     /// Override the environment's time zone for this run.
     #[serde(default)]
     pub timezone: Option<String>,
-    /// Stop at this instant (same forms as `start`, or `+DURATION`). Default: when nothing is left to do.
+    /// Stop at this instant (same forms as `start`, or `+DURATION`). Default:
+    /// as soon as no job runs, no jobnet runs and no input is left (scheduled
+    /// starts and day changes alone do not keep a simulation going).
     #[serde(default)]
     pub until: Option<String>,
     /// Host name shown in execution-control messages.
@@ -181,6 +184,32 @@ pub enum Action {
         /// `PROJECT/JOBNET`.
         jobnet: String,
     },
+    /// Raise a message event (`jobschmsgevent`, `POST /v1/msgevent`).
+    RaiseEvent {
+        /// Event name.
+        event: String,
+        /// Only jobnets of this project.
+        #[serde(default)]
+        project: Option<String>,
+        /// Only this jobnet (with `project`).
+        #[serde(default)]
+        jobnet: Option<String>,
+        /// Variable parameter.
+        #[serde(default)]
+        vparam: Option<String>,
+        /// Copy-start suffix.
+        #[serde(default)]
+        suffix: Option<String>,
+    },
+    /// Reset message-event counts (`POST /v1/msgclear`).
+    ClearEvents {
+        /// Only jobnets of this project.
+        #[serde(default)]
+        project: Option<String>,
+        /// Only this jobnet.
+        #[serde(default)]
+        jobnet: Option<String>,
+    },
     /// Force-terminate a job.
     CancelJob {
         /// `PROJECT/JOBNET`.
@@ -209,6 +238,9 @@ pub struct JobnetReport {
     pub jobnet: JobnetView,
     /// Its jobs.
     pub jobs: Vec<JobView>,
+    /// Awaited message events and their counts.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub event_counts: Vec<EventCount>,
 }
 
 /// An event with its instant in the environment's zone.
@@ -261,6 +293,22 @@ pub fn render_event(e: &ReportEvent) -> String {
         },
         EventKind::JobMessage { jobnet, job, text } => format!("{t} job {jobnet}/{job} message {text}"),
         EventKind::Log { level, message, .. } => format!("{t} log {} {message}", level.as_str()),
+        EventKind::MessageEvent { jobnet, event, counted: true, count, .. } => {
+            format!("{t} event {event} counted by {jobnet} count={count}")
+        }
+        EventKind::MessageEvent { jobnet, event, count, reason, .. } => {
+            format!("{t} event {event} not recognized by {jobnet} count={count}: {}", reason.as_deref().unwrap_or(""))
+        }
+        EventKind::MessageCountsCleared { jobnet } => format!("{t} event counts of {jobnet} cleared"),
+        EventKind::CopyCreated { jobnet, source, suffix } => {
+            format!("{t} jobnet {jobnet} copied from {source} (suffix {suffix})")
+        }
+        EventKind::StartTriggered { jobnet, operating_day, .. } => {
+            format!("{t} jobnet {jobnet} start time reached (operating day {operating_day})")
+        }
+        EventKind::StartMissed { jobnet, planned, action } => {
+            format!("{t} jobnet {jobnet} missed start {} ({action})", planned.to_rfc3339())
+        }
     }
 }
 
@@ -376,6 +424,8 @@ pub fn run(env: Arc<Environment>, script: &Script) -> Result<Report, SimError> {
         config.host = h.clone();
     }
     let mut engine = Engine::new(env.clone(), config, start);
+    // The simulation begins with the environment starting.
+    engine.start_environment(start);
 
     // Resolve scripted outcomes to (jobnet, job number).
     let mut outcomes: BTreeMap<(JobnetKey, u16), &JobScript> = BTreeMap::new();
@@ -408,6 +458,7 @@ pub fn run(env: Arc<Environment>, script: &Script) -> Result<Report, SimError> {
                     SimError::Invalid(format!("job {} does not exist in jobnet {key}", job.as_text()))
                 })?;
             }
+            Action::RaiseEvent { .. } | Action::ClearEvents { .. } => {}
         }
         inputs.push((at, i, input));
     }
@@ -461,6 +512,11 @@ pub fn run(env: Arc<Environment>, script: &Script) -> Result<Report, SimError> {
         let next_end = pending.keys().next().map(|k| k.0);
         let next_timer = engine.poll_timeout();
         let next_input = inputs.peek().map(|(at, _, _)| *at);
+        // Without `until`, the simulation ends once nothing is left to happen
+        // but scheduled starts and day changes: no job running, no input left.
+        if until.is_none() && next_end.is_none() && next_input.is_none() && !engine.any_running() {
+            break;
+        }
         let Some(next) = [next_end, next_timer, next_input].into_iter().flatten().min() else { break };
         if until.is_some_and(|u| next > u) {
             now = until.unwrap_or(now);
@@ -483,7 +539,8 @@ pub fn run(env: Arc<Environment>, script: &Script) -> Result<Report, SimError> {
         .jobnets()
         .map(|v| {
             let jobs = engine.jobs(&v.key);
-            JobnetReport { jobnet: v, jobs }
+            let event_counts = engine.event_counts(&v.key);
+            JobnetReport { jobnet: v, jobs, event_counts }
         })
         .collect();
     Ok(Report {
@@ -518,6 +575,32 @@ fn apply(engine: &mut Engine, now: DateTime<Utc>, action: &Action) -> Result<(St
                 .job_id(&key, &job.as_text())
                 .ok_or_else(|| SimError::Invalid(format!("job {} does not exist in jobnet {key}", job.as_text())))?;
             (format!("cancel_job {key}/{}", job.as_text()), engine.cancel_job(now, id))
+        }
+        Action::RaiseEvent { event, project, jobnet, vparam, suffix } => {
+            let req = RaiseRequest {
+                event,
+                project: project.as_deref(),
+                jobnet: jobnet.as_deref(),
+                vparam: vparam.as_deref(),
+                suffix: suffix.as_deref(),
+            };
+            let text = format!("raise_event {event}");
+            let result = engine.raise_event(now, &req).map(|r| {
+                let counted = r.iter().filter(|x| x.counted).count();
+                format!("applied: counted by {counted} of {} jobnet(s)", r.len())
+            });
+            return Ok((text, result.unwrap_or_else(|e| format!("refused: {e}"))));
+        }
+        Action::ClearEvents { project, jobnet } => {
+            let text = format!(
+                "clear_events {}{}",
+                project.as_deref().unwrap_or("*"),
+                jobnet.as_deref().map(|n| format!("/{n}")).unwrap_or_default()
+            );
+            let result = engine
+                .clear_events(now, project.as_deref(), jobnet.as_deref())
+                .map(|c| format!("applied: cleared {} jobnet(s)", c.len()));
+            return Ok((text, result.unwrap_or_else(|e| format!("refused: {e}"))));
         }
     };
     Ok((

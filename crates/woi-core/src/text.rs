@@ -65,7 +65,14 @@ pub mod limits {
     pub const PRIORITY_MAX: u8 = 39;
     /// Default execution priority.
     pub const PRIORITY_DEFAULT: u8 = 19;
+    /// Job-definition variable name (`[variables]`), in characters (ASCII only).
+    pub const VARIABLE_NAME: usize = 64;
+    /// Request hosts of a network job: the first and the second candidate.
+    pub const REQUEST_HOSTS: usize = 2;
 }
+
+/// Queues of network jobs (spec 01 §3.7, 4.6.4.2); the default is `queue1`.
+pub const NETWORK_QUEUES: &[&str] = &["online1", "queue1", "queue2", "queue3", "queue4", "queue5"];
 
 /// Characters forbidden in jobnet names (SWOM, spec 01 §2.2).
 pub const JOBNET_NAME_FORBIDDEN: &[char] = &['/', '?', '*', ';', '\\', '"', '<', '>', '|', ':', ',', '\''];
@@ -173,6 +180,40 @@ pub fn check_copy_suffix(suffix: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// Job-definition variable names (`@NAME@`): 1–64 ASCII letters, digits and `_`.
+pub fn check_variable_name(name: &str) -> Result<(), String> {
+    if name.is_empty() {
+        return Err("must not be empty".into());
+    }
+    if name.len() > limits::VARIABLE_NAME {
+        return Err(format!("is {} characters; at most {} allowed", name.len(), limits::VARIABLE_NAME));
+    }
+    if !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+        return Err("may contain only ASCII letters, digits and '_'".into());
+    }
+    Ok(())
+}
+
+/// Jobnet-variable prefixes: ASCII letters, digits and `_`, short enough that
+/// `<prefix>.` plus a one-character name fits the 64-byte jobnet-variable name.
+pub fn check_netvar_prefix(prefix: &str) -> Result<(), String> {
+    if prefix.is_empty() {
+        return Err("must not be empty".into());
+    }
+    if !prefix.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+        return Err("may contain only ASCII letters, digits and '_'".into());
+    }
+    let max = limits::JOBNET_VARIABLE_NAME - 2;
+    if prefix.len() > max {
+        return Err(format!(
+            "is {} bytes; at most {max} allowed (\"<prefix>.<NAME>\" must fit {} bytes)",
+            prefix.len(),
+            limits::JOBNET_VARIABLE_NAME
+        ));
+    }
+    Ok(())
+}
+
 fn check_common_char(c: char) -> Result<(), String> {
     if is_halfwidth_katakana(c) {
         return Err(format!("must not contain half-width katakana ({c:?})"));
@@ -223,6 +264,25 @@ mod tests {
         }
         assert!(check_project_name("Sales01").is_ok());
         assert!(check_project_name(&"a".repeat(51)).is_err());
+    }
+
+    #[test]
+    fn variable_name_rules() {
+        assert!(check_variable_name("DIR_1").is_ok());
+        assert!(check_variable_name(&"V".repeat(64)).is_ok());
+        assert!(check_variable_name(&"V".repeat(65)).is_err());
+        assert!(check_variable_name("").is_err());
+        assert!(check_variable_name("A-B").is_err());
+        assert!(check_variable_name("日本").is_err());
+    }
+
+    #[test]
+    fn netvar_prefix_rules() {
+        assert!(check_netvar_prefix("A").is_ok());
+        assert!(check_netvar_prefix(&"P".repeat(62)).is_ok());
+        assert!(check_netvar_prefix(&"P".repeat(63)).is_err());
+        assert!(check_netvar_prefix("").is_err());
+        assert!(check_netvar_prefix("A.B").is_err());
     }
 
     #[test]

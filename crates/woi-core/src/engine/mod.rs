@@ -15,16 +15,22 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::fmt;
 use std::sync::Arc;
 
-use chrono::{DateTime, Duration, Utc};
-use serde::Serialize;
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
 
 use crate::defs::{Environment, JobnetKey};
 use crate::exit::{self, EndClass, ExitCode, Judgement};
 use crate::messages::{self, Level};
 use crate::model::{JobDef, JobKind, JobnetDef, WaitMode};
 
+mod msgevent;
+mod restore;
+mod schedule;
+pub use msgevent::{EventCount, RaiseRequest, Reception, check_vparam};
+pub use restore::RestoreReport;
+
 /// Status of a jobnet (spec 01 §2.9).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum JobnetStatus {
     /// Waiting to start.
@@ -72,6 +78,14 @@ impl JobnetStatus {
         }
     }
 
+    /// Completed, PseudoNormal, Abended or Cancelled: a run ended.
+    pub fn is_ended(self) -> bool {
+        matches!(
+            self,
+            JobnetStatus::Completed | JobnetStatus::PseudoNormal | JobnetStatus::Abended | JobnetStatus::Cancelled
+        )
+    }
+
     /// Executing or Warning.
     pub fn is_running(self) -> bool {
         matches!(self, JobnetStatus::Executing | JobnetStatus::Warning)
@@ -85,7 +99,7 @@ impl fmt::Display for JobnetStatus {
 }
 
 /// Status of a job (spec 01 §2.9).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum JobStatus {
     /// Waiting for its predecessors (or for a resource or an execution slot).
@@ -229,7 +243,7 @@ pub enum Effect {
 }
 
 /// One recorded state change or log message.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Event {
     /// Sequence number, strictly increasing.
     pub seq: u64,
@@ -241,7 +255,7 @@ pub struct Event {
 }
 
 /// What an event says.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum EventKind {
     /// A jobnet changed status.
@@ -281,6 +295,52 @@ pub enum EventKind {
         /// The line.
         text: String,
     },
+    /// A message event reached a jobnet that awaits it.
+    MessageEvent {
+        /// The jobnet.
+        jobnet: JobnetKey,
+        /// Event name.
+        event: Arc<str>,
+        /// Whether it was counted.
+        counted: bool,
+        /// The count afterwards.
+        count: u16,
+        /// Why it was not counted.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+    },
+    /// The message-event counts of a jobnet were reset.
+    MessageCountsCleared {
+        /// The jobnet.
+        jobnet: JobnetKey,
+    },
+    /// Copy start created (or overwrote) a jobnet.
+    CopyCreated {
+        /// The copy.
+        jobnet: JobnetKey,
+        /// The jobnet it copies.
+        source: JobnetKey,
+        /// The suffix.
+        suffix: String,
+    },
+    /// A planned start time of a jobnet arrived (whatever became of it).
+    StartTriggered {
+        /// The jobnet.
+        jobnet: JobnetKey,
+        /// The planned instant.
+        planned: DateTime<Utc>,
+        /// Its operating day.
+        operating_day: NaiveDate,
+    },
+    /// A planned start passed while the scheduler was not running.
+    StartMissed {
+        /// The jobnet.
+        jobnet: JobnetKey,
+        /// The planned instant.
+        planned: DateTime<Utc>,
+        /// `run_once` (started on recovery) or `skipped`.
+        action: String,
+    },
     /// A job-management log record (what monitoring sinks receive).
     Log {
         /// Level.
@@ -302,6 +362,17 @@ pub enum Refusal {
     /// No such job.
     #[error("job {1} does not exist in jobnet {0}")]
     UnknownJob(String, String),
+    /// An argument is not valid.
+    #[error("invalid {field}: {message}")]
+    Invalid {
+        /// The argument.
+        field: &'static str,
+        /// What is wrong and what is allowed.
+        message: String,
+    },
+    /// A name does not identify one object.
+    #[error("{0}")]
+    Ambiguous(String),
     /// The operation is not allowed in the current status.
     #[error("{op} is not allowed while {target} is {status}")]
     NotAllowed {
@@ -353,6 +424,16 @@ pub struct JobnetView {
     /// Parent jobnet, for child and linked jobnets that ran inside one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub parent: Option<JobnetKey>,
+    /// Operating day the jobnet is scheduled for (top-level jobnets).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub operating_day: Option<NaiveDate>,
+    /// Next armed start time.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_start: Option<DateTime<Utc>>,
+    /// Did not start at its scheduled time (0310).
+    pub start_delayed: bool,
+    /// Did not end before its estimated end (0311).
+    pub end_delayed: bool,
 }
 
 /// Read-only view of a job.
@@ -513,12 +594,80 @@ struct Instance {
     jobs: Vec<JobRt>,
     active: u32,
     failed: u32,
+    /// Occurrence counts of the awaited message events (parallel to `def.messages.events`).
+    counts: Vec<u16>,
+    /// Last occurrence of each awaited event.
+    last_raised: Vec<Option<DateTime<Utc>>>,
+    /// A start condition was satisfied while paused (started on Continue).
+    pause_trigger: bool,
+    /// The start time of an and-time jobnet arrived before its events.
+    time_reached: bool,
+    start_delayed: bool,
+    end_delayed: bool,
+    /// Operating day the jobnet is scheduled for, and whether it is a startup day.
+    day: Option<NaiveDate>,
+    startup_day: bool,
+    /// Operating day of the last start (once-a-day message starts).
+    started_on: Option<NaiveDate>,
+    /// Source instance when this jobnet was made by copy start.
+    copy_of: Option<u32>,
+    /// Scheduled by time and day change itself (not a child, linked jobnet or copy).
+    top_level: bool,
+    /// The next time start armed for this jobnet.
+    next_start: Option<crate::plan::PlannedStart>,
+    /// The jobnet was rescheduled at a day change while paused or disabled.
+    rescheduled_while_held: bool,
+    /// The environment stopped while it ran: nothing more starts, it ends abnormally.
+    interrupted: bool,
+}
+
+impl Instance {
+    fn new(key: JobnetKey, def: Arc<JobnetDef>, flow: Arc<Flow>) -> Instance {
+        let events = def.messages.as_ref().map_or(0, |m| m.events.len());
+        Instance {
+            key,
+            jobs: vec![JobRt::new(); def.jobs.len()],
+            def,
+            flow,
+            parent: None,
+            status: JobnetStatus::Waiting,
+            warning: false,
+            cancelling: false,
+            run: 0,
+            started_at: None,
+            ended_at: None,
+            exit_code: None,
+            vparam: None,
+            active: 0,
+            failed: 0,
+            counts: vec![0; events],
+            last_raised: vec![None; events],
+            pause_trigger: false,
+            time_reached: false,
+            start_delayed: false,
+            end_delayed: false,
+            day: None,
+            startup_day: true,
+            started_on: None,
+            copy_of: None,
+            top_level: false,
+            next_start: None,
+            rescheduled_while_held: false,
+            interrupted: false,
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 enum TimerKind {
     Predicted,
     Cutoff,
+    /// Jobnet timers (`JobId.index` unused, token below).
+    DayChange,
+    /// Token: index into the instance's pending start (always 0).
+    Start,
+    /// Token: the run number it watches.
+    EndDelay,
 }
 
 #[derive(Debug, Default)]
@@ -548,6 +697,13 @@ pub struct Engine {
 impl Engine {
     /// An engine over validated definitions; every jobnet starts `Waiting`.
     pub fn new(env: Arc<Environment>, config: EngineConfig, now: DateTime<Utc>) -> Engine {
+        let mut e = Engine::build(env, config, now);
+        e.init_schedules(now);
+        e
+    }
+
+    /// Instances in `Waiting`, no timers armed.
+    fn build(env: Arc<Environment>, config: EngineConfig, now: DateTime<Utc>) -> Engine {
         let mut e = Engine {
             env,
             config,
@@ -570,24 +726,22 @@ impl Engine {
             let def_key = JobnetKey::new(&def.project, &def.name);
             let flow = flows.entry(def_key).or_insert_with(|| Arc::new(Flow::new(&def))).clone();
             let id = e.instances.len() as u32;
-            e.instances.push(Instance {
-                key: key.clone(),
-                jobs: vec![JobRt::new(); def.jobs.len()],
-                def,
-                flow,
-                parent: None,
-                status: JobnetStatus::Waiting,
-                warning: false,
-                cancelling: false,
-                run: 0,
-                started_at: None,
-                ended_at: None,
-                exit_code: None,
-                vparam: None,
-                active: 0,
-                failed: 0,
-            });
+            e.instances.push(Instance::new(key.clone(), def, flow));
             e.by_key.insert(key, id);
+        }
+        // Jobnets that run inside others (children, masters of links, linked jobnets)
+        // are not scheduled by themselves.
+        let mut inner: BTreeSet<JobnetKey> = e.env.links.keys().cloned().collect();
+        for def in e.env.jobnets.values() {
+            for j in def.jobs.iter().filter(|j| j.is_jobnet_icon()) {
+                let target = if j.kind == JobKind::LinkedJobnet { j.master.as_deref() } else { j.jobnet.as_deref() };
+                if let Some(t) = target {
+                    inner.insert(JobnetKey::new(&def.project, t));
+                }
+            }
+        }
+        for inst in &mut e.instances {
+            inst.top_level = !inner.contains(&inst.key);
         }
         e
     }
@@ -634,6 +788,11 @@ impl Engine {
         Some(JobId { instance: i, index })
     }
 
+    /// Whether any jobnet is executing (or in warning).
+    pub fn any_running(&self) -> bool {
+        self.instances.iter().any(|i| i.status.is_running())
+    }
+
     /// Number of jobs currently executing (counted against the limit).
     pub fn running_jobs(&self) -> u32 {
         self.running
@@ -650,6 +809,10 @@ impl Engine {
             started_at: inst.started_at,
             ended_at: inst.ended_at,
             parent: inst.parent.map(|p| self.instances[p.instance as usize].key.clone()),
+            operating_day: inst.day,
+            next_start: inst.next_start.as_ref().map(|s| s.at),
+            start_delayed: inst.start_delayed,
+            end_delayed: inst.end_delayed,
         }
     }
 
@@ -694,13 +857,28 @@ impl Engine {
             }
             self.timers.pop_first();
             let (_, kind, id, attempt) = t;
+            match kind {
+                TimerKind::DayChange => {
+                    self.day_change(id.instance);
+                    continue;
+                }
+                TimerKind::Start => {
+                    self.start_time_reached(id.instance);
+                    continue;
+                }
+                TimerKind::EndDelay => {
+                    self.end_delay_reached(id.instance, attempt);
+                    continue;
+                }
+                TimerKind::Predicted | TimerKind::Cutoff => {}
+            }
             let j = &self.instances[id.instance as usize].jobs[id.index as usize];
             if j.attempt != attempt || j.status != JobStatus::Executing {
                 continue;
             }
             match kind {
                 TimerKind::Predicted => self.predicted_exceeded(id),
-                TimerKind::Cutoff => {
+                _ => {
                     self.kill(id, KillReason::Cutoff);
                     let (name, number) = self.job_label(id);
                     let text = messages::cutoff_termination(&name, number, &self.config.host);
@@ -817,7 +995,7 @@ impl Engine {
             jobnet: inst.key.clone(),
             run: inst.run,
             status,
-            exit_code: if status.is_running() { None } else { inst.exit_code },
+            exit_code: if status.is_ended() { inst.exit_code } else { None },
         };
         self.record(kind);
         // A jobnet icon mirrors Warning of its jobnet.
@@ -941,6 +1119,7 @@ impl Engine {
         let (comment, key) = (inst.def.comment.clone(), inst.key.clone());
         self.set_jobnet_status(i, JobnetStatus::Executing);
         self.log(i, Level::Info, messages::started(&comment, &key.jobnet, &key.project));
+        self.arm_end_delay(i);
         let flow = self.instances[i as usize].flow.clone();
         for &r in &flow.roots {
             self.worklist.push_back(JobId { instance: i, index: r });
@@ -951,7 +1130,7 @@ impl Engine {
     /// Decide whether a waiting job starts, is bypassed, or keeps waiting.
     fn evaluate(&mut self, id: JobId) {
         let inst = &self.instances[id.instance as usize];
-        if !inst.status.is_running() || inst.cancelling {
+        if !inst.status.is_running() || inst.cancelling || inst.interrupted {
             return;
         }
         let j = &inst.jobs[id.index as usize];
@@ -1385,6 +1564,7 @@ impl Engine {
         inst.exit_code = Some(code);
         inst.ended_at = Some(now);
         inst.cancelling = false;
+        inst.interrupted = false;
         self.set_jobnet_status(i, status);
         let shown = ExitCode { code, raw: None, origin: exit::Origin::Scheduler }.display();
         let (level, text) = match status {
@@ -1397,6 +1577,10 @@ impl Engine {
             _ => (Level::Error, messages::abnormal_ended(&comment, &key.jobnet, &shown, &key.project)),
         };
         self.log(i, level, text);
+        // Occurrences counted during the run start it again, one run at a time.
+        if self.instances[i as usize].def.messages.as_ref().is_some_and(|m| m.valid_during_execution) {
+            self.try_message_start(i, None);
+        }
         // A jobnet icon mirrors its jobnet's end.
         if let Some(p) = parent {
             let icon = &self.instances[p.instance as usize].jobs[p.index as usize];

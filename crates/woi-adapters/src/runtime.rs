@@ -1,0 +1,527 @@
+//! The runtime driver: runs the engine for real on tokio.
+//!
+//! One task owns the [`Engine`]. It feeds it inputs (commands from
+//! [`Handle`]s, job ends from the executor, timeouts), then drains its
+//! effects **write-ahead**: every recorded event is appended to the
+//! [`Store`] before any job is started or killed, and a command is answered
+//! only after its events are durable. It sleeps until the engine's next
+//! timeout or the next input — no polling.
+//!
+//! On open, the engine is rebuilt from the store's journal
+//! ([`Engine::restore`]): jobs that were executing when the previous process
+//! died end with 239, missed starts follow each jobnet's policy.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use futures::channel::oneshot;
+use tokio::sync::{broadcast, mpsc};
+use woi_core::engine::{JobView, JobnetView, RaiseRequest, Reception, RestoreReport};
+use woi_core::exec::{Executor, JobResult, JobRun};
+use woi_core::store::{JobOutput, Store, StoreError};
+use woi_core::{Clock, Effect, Engine, EngineConfig, Environment, Event, JobId, JobnetKey, Refusal};
+
+/// Why the runtime failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum RuntimeError {
+    /// The store failed; the runtime stops rather than act on undurable state.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The runtime has stopped.
+    #[error("the scheduler has stopped")]
+    Stopped,
+    /// The engine refused the command (nothing changed).
+    #[error(transparent)]
+    Refused(#[from] Refusal),
+}
+
+/// The system clock.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> DateTime<Utc> {
+        Utc::now()
+    }
+}
+
+/// A clock that starts at a given instant and runs `speed` times as fast as
+/// real time: `woi serve --now … --speed …` for tests and demos.
+#[derive(Debug, Clone, Copy)]
+pub struct OffsetClock {
+    start: DateTime<Utc>,
+    real_start: std::time::Instant,
+    speed: f64,
+}
+
+impl OffsetClock {
+    /// A clock showing `start` now, advancing `speed` (> 0) seconds per real second.
+    pub fn new(start: DateTime<Utc>, speed: f64) -> OffsetClock {
+        let speed = if speed.is_finite() && speed > 0.0 { speed } else { 1.0 };
+        OffsetClock { start, real_start: std::time::Instant::now(), speed }
+    }
+}
+
+impl Clock for OffsetClock {
+    fn now(&self) -> DateTime<Utc> {
+        let real = self.real_start.elapsed().as_secs_f64() * self.speed;
+        self.start + chrono::Duration::microseconds((real * 1e6) as i64)
+    }
+
+    fn to_real(&self, d: chrono::Duration) -> std::time::Duration {
+        d.to_std().map(|d| d.div_f64(self.speed)).unwrap_or_default()
+    }
+}
+
+type Reply<T> = oneshot::Sender<Result<T, RuntimeError>>;
+
+enum Command {
+    Start {
+        key: JobnetKey,
+        vparam: Option<String>,
+        reply: Reply<()>,
+    },
+    Cancel {
+        key: JobnetKey,
+        reply: Reply<()>,
+    },
+    CancelJob {
+        key: JobnetKey,
+        job: String,
+        reply: Reply<()>,
+    },
+    Raise {
+        event: String,
+        project: Option<String>,
+        jobnet: Option<String>,
+        vparam: Option<String>,
+        suffix: Option<String>,
+        reply: Reply<Vec<Reception>>,
+    },
+    Clear {
+        project: Option<String>,
+        jobnet: Option<String>,
+        reply: Reply<Vec<JobnetKey>>,
+    },
+    Jobnets {
+        reply: Reply<Vec<JobnetView>>,
+    },
+    Jobs {
+        key: JobnetKey,
+        reply: Reply<Vec<JobView>>,
+    },
+    Shutdown {
+        reply: Reply<()>,
+    },
+}
+
+/// A cheap, cloneable handle to a running scheduler.
+#[derive(Clone)]
+pub struct Handle {
+    commands: mpsc::Sender<Command>,
+    events: broadcast::Sender<Event>,
+}
+
+/// Capacity of the event stream; a subscriber that falls further behind is
+/// told how many events it missed (`RecvError::Lagged`) and never blocks the scheduler.
+pub const EVENT_STREAM_CAPACITY: usize = 65_536;
+
+impl Handle {
+    async fn ask<T>(&self, make: impl FnOnce(Reply<T>) -> Command) -> Result<T, RuntimeError> {
+        let (tx, rx) = oneshot::channel();
+        self.commands.send(make(tx)).await.map_err(|_| RuntimeError::Stopped)?;
+        rx.await.map_err(|_| RuntimeError::Stopped)?
+    }
+
+    /// Start a jobnet now (operator start), with an optional variable parameter.
+    pub async fn start_jobnet(&self, key: &JobnetKey, vparam: Option<&str>) -> Result<(), RuntimeError> {
+        let (key, vparam) = (key.clone(), vparam.map(str::to_string));
+        self.ask(|reply| Command::Start { key, vparam, reply }).await
+    }
+
+    /// Force-terminate a running jobnet.
+    pub async fn cancel_jobnet(&self, key: &JobnetKey) -> Result<(), RuntimeError> {
+        let key = key.clone();
+        self.ask(|reply| Command::Cancel { key, reply }).await
+    }
+
+    /// Force-terminate a running job (by number or name).
+    pub async fn cancel_job(&self, key: &JobnetKey, job: &str) -> Result<(), RuntimeError> {
+        let (key, job) = (key.clone(), job.to_string());
+        self.ask(|reply| Command::CancelJob { key, job, reply }).await
+    }
+
+    /// Raise a message event; answered once the occurrence is durable.
+    pub async fn raise_event(&self, req: &RaiseRequest<'_>) -> Result<Vec<Reception>, RuntimeError> {
+        let own = |s: Option<&str>| s.map(str::to_string);
+        let (event, project, jobnet, vparam, suffix) =
+            (req.event.to_string(), own(req.project), own(req.jobnet), own(req.vparam), own(req.suffix));
+        self.ask(|reply| Command::Raise { event, project, jobnet, vparam, suffix, reply }).await
+    }
+
+    /// Reset message-event counts.
+    pub async fn clear_events(
+        &self,
+        project: Option<&str>,
+        jobnet: Option<&str>,
+    ) -> Result<Vec<JobnetKey>, RuntimeError> {
+        let (project, jobnet) = (project.map(str::to_string), jobnet.map(str::to_string));
+        self.ask(|reply| Command::Clear { project, jobnet, reply }).await
+    }
+
+    /// Every jobnet's state.
+    pub async fn jobnets(&self) -> Result<Vec<JobnetView>, RuntimeError> {
+        self.ask(|reply| Command::Jobnets { reply }).await
+    }
+
+    /// The jobs of a jobnet.
+    pub async fn jobs(&self, key: &JobnetKey) -> Result<Vec<JobView>, RuntimeError> {
+        let key = key.clone();
+        self.ask(|reply| Command::Jobs { key, reply }).await
+    }
+
+    /// Every event recorded from now on (after it is durable).
+    pub fn subscribe(&self) -> broadcast::Receiver<Event> {
+        self.events.subscribe()
+    }
+
+    /// Stop the scheduler: no new job starts; running jobs are left to end
+    /// (their processes keep running) and are recovered on the next start.
+    pub async fn shutdown(&self) -> Result<(), RuntimeError> {
+        self.ask(|reply| Command::Shutdown { reply }).await
+    }
+}
+
+struct Done {
+    job: JobId,
+    attempt: u32,
+    jobnet: JobnetKey,
+    number: u16,
+    result: JobResult,
+}
+
+/// The scheduler: engine, store, executor and clock.
+pub struct Runtime {
+    engine: Engine,
+    store: Arc<dyn Store>,
+    executor: Arc<dyn Executor>,
+    clock: Arc<dyn Clock>,
+    commands: mpsc::Receiver<Command>,
+    done_tx: mpsc::UnboundedSender<Done>,
+    done_rx: mpsc::UnboundedReceiver<Done>,
+    kills: BTreeMap<(JobId, u32), oneshot::Sender<woi_core::engine::KillReason>>,
+    events: broadcast::Sender<Event>,
+    handle: Handle,
+}
+
+impl Runtime {
+    /// Build the engine from the store's journal (recovering from a crash),
+    /// make its recovery durable, and return the runtime with its report.
+    pub async fn open(
+        env: Arc<Environment>,
+        store: Arc<dyn Store>,
+        executor: Arc<dyn Executor>,
+        clock: Arc<dyn Clock>,
+    ) -> Result<(Runtime, RestoreReport), RuntimeError> {
+        let journal = store.events_after(0).await?;
+        let now = clock.now();
+        let (engine, report) = Engine::restore(env.clone(), EngineConfig::from_env(&env), now, &journal);
+        let (cmd_tx, commands) = mpsc::channel(1024);
+        let (done_tx, done_rx) = mpsc::unbounded_channel();
+        let (events, _) = broadcast::channel(EVENT_STREAM_CAPACITY);
+        let handle = Handle { commands: cmd_tx, events: events.clone() };
+        let mut rt = Runtime {
+            engine,
+            store,
+            executor,
+            clock,
+            commands,
+            done_tx,
+            done_rx,
+            kills: BTreeMap::new(),
+            events,
+            handle,
+        };
+        rt.engine.start_environment(now);
+        rt.flush().await?;
+        Ok((rt, report))
+    }
+
+    /// A handle for commands and the event stream.
+    pub fn handle(&self) -> Handle {
+        self.handle.clone()
+    }
+
+    /// Run until shut down. Returns an error only when the store fails.
+    pub async fn run(mut self) -> Result<(), RuntimeError> {
+        loop {
+            let deadline = self.engine.poll_timeout();
+            let sleep = async {
+                match deadline {
+                    Some(at) => {
+                        let wait = self.clock.to_real(at - self.clock.now());
+                        tokio::time::sleep(wait).await;
+                    }
+                    None => futures::future::pending::<()>().await,
+                }
+            };
+            tokio::select! {
+                Some(done) = self.done_rx.recv() => {
+                    self.finished(done).await?;
+                }
+                cmd = self.commands.recv() => {
+                    match cmd {
+                        Some(Command::Shutdown { reply }) => {
+                            let _ = reply.send(Ok(()));
+                            return Ok(());
+                        }
+                        Some(cmd) => self.command(cmd).await?,
+                        None => return Ok(()),
+                    }
+                }
+                () = sleep => {
+                    let now = self.clock.now();
+                    self.engine.handle_timeout(now);
+                    self.flush().await?;
+                }
+            }
+        }
+    }
+
+    async fn finished(&mut self, done: Done) -> Result<(), RuntimeError> {
+        self.kills.remove(&(done.job, done.attempt));
+        let output = JobOutput {
+            jobnet: done.jobnet,
+            job: done.number,
+            attempt: done.attempt,
+            host: done.result.host.clone(),
+            output: done.result.output.clone(),
+        };
+        self.store.save_output(&output).await?;
+        let now = self.clock.now();
+        self.engine.handle_job_ended(now, done.job, done.attempt, done.result.exit);
+        self.flush().await
+    }
+
+    async fn command(&mut self, cmd: Command) -> Result<(), RuntimeError> {
+        let now = self.clock.now();
+        match cmd {
+            Command::Start { key, vparam, reply } => {
+                let r = self.engine.start_jobnet(now, &key, vparam.as_deref());
+                self.flush().await?;
+                let _ = reply.send(r.map_err(Into::into));
+            }
+            Command::Cancel { key, reply } => {
+                let r = self.engine.cancel_jobnet(now, &key);
+                self.flush().await?;
+                let _ = reply.send(r.map_err(Into::into));
+            }
+            Command::CancelJob { key, job, reply } => {
+                let r = match self.engine.job_id(&key, &job) {
+                    Some(id) => self.engine.cancel_job(now, id),
+                    None => Err(Refusal::UnknownJob(key.to_string(), job)),
+                };
+                self.flush().await?;
+                let _ = reply.send(r.map_err(Into::into));
+            }
+            Command::Raise { event, project, jobnet, vparam, suffix, reply } => {
+                let req = RaiseRequest {
+                    event: &event,
+                    project: project.as_deref(),
+                    jobnet: jobnet.as_deref(),
+                    vparam: vparam.as_deref(),
+                    suffix: suffix.as_deref(),
+                };
+                let r = self.engine.raise_event(now, &req);
+                self.flush().await?;
+                let _ = reply.send(r.map_err(Into::into));
+            }
+            Command::Clear { project, jobnet, reply } => {
+                let r = self.engine.clear_events(now, project.as_deref(), jobnet.as_deref());
+                self.flush().await?;
+                let _ = reply.send(r.map_err(Into::into));
+            }
+            Command::Jobnets { reply } => {
+                let _ = reply.send(Ok(self.engine.jobnets().collect()));
+            }
+            Command::Jobs { key, reply } => {
+                let _ = reply.send(Ok(self.engine.jobs(&key)));
+            }
+            Command::Shutdown { reply } => {
+                let _ = reply.send(Ok(()));
+            }
+        }
+        Ok(())
+    }
+
+    /// Drain the engine's effects: persist every record first (one append),
+    /// publish them, then start and kill jobs.
+    async fn flush(&mut self) -> Result<(), RuntimeError> {
+        let mut records = Vec::new();
+        let mut actions = Vec::new();
+        while let Some(effect) = self.engine.poll_effect() {
+            match effect {
+                Effect::Record(e) => records.push(e),
+                other => actions.push(other),
+            }
+        }
+        if !records.is_empty() {
+            self.store.append(&records).await?;
+            for e in records {
+                let _ = self.events.send(e);
+            }
+        }
+        for action in actions {
+            match action {
+                Effect::StartJob(s) => {
+                    let def = s.def();
+                    let vparam = s.vparam.as_deref().unwrap_or("");
+                    let subst = |text: &str| text.replace("@.VPARAM@", vparam);
+                    let run = JobRun {
+                        jobnet: s.jobnet.clone(),
+                        number: s.number,
+                        name: s.name.clone(),
+                        attempt: s.attempt,
+                        kind: def.kind,
+                        command: subst(&def.command),
+                        params: def.params.as_deref().map(subst),
+                        directory: def.directory.as_deref().map(subst),
+                        env: {
+                            let mut env = def.env.clone();
+                            if let Some(v) = &s.vparam {
+                                env.insert("WOI_VPARAM".into(), v.to_string());
+                            }
+                            env
+                        },
+                        exec_user: def.exec_user.clone(),
+                        stdout_file: def.stdout_file.clone(),
+                        stderr_file: def.stderr_file.clone(),
+                        stderr_to_stdout: def.stderr_to_stdout,
+                    };
+                    let (kill_tx, kill_rx) = oneshot::channel();
+                    self.kills.insert((s.job, s.attempt), kill_tx);
+                    let executor = self.executor.clone();
+                    let done = self.done_tx.clone();
+                    let (job, attempt, jobnet, number) = (s.job, s.attempt, s.jobnet.clone(), s.number);
+                    tokio::spawn(async move {
+                        let result = executor.run(run, kill_rx).await;
+                        let _ = done.send(Done { job, attempt, jobnet, number, result });
+                    });
+                }
+                Effect::KillJob { job, attempt, reason, .. } => {
+                    if let Some(tx) = self.kills.remove(&(job, attempt)) {
+                        let _ = tx.send(reason);
+                    }
+                }
+                Effect::Record(_) => {}
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::process::ProcessExecutor;
+    use woi_core::store::MemoryStore;
+    use woi_core::{Catalog, EventKind, JobStatus, JobnetStatus};
+
+    const DEFS: &str = r#"
+        [[jobnet]]
+        project = "P"
+        name = "N"
+        comment = "Real"
+        [[jobnet.job]]
+        number = 1
+        command = "true"
+        [[jobnet.job]]
+        number = 2
+        command = "sh -c 'echo out-@.VPARAM@; exit 3'"
+        after = [1]
+        normal_limit = 3
+        [[jobnet.job]]
+        number = 3
+        command = "sleep 30"
+    "#;
+
+    fn env() -> Arc<Environment> {
+        let mut cat = Catalog::new();
+        cat.add_text("d.toml", DEFS);
+        Arc::new(cat.compile().expect("valid"))
+    }
+
+    async fn wait_for_end(rx: &mut broadcast::Receiver<Event>, key: &JobnetKey) -> JobnetStatus {
+        loop {
+            match rx.recv().await {
+                Ok(Event { kind: EventKind::JobnetStatus { jobnet, status, .. }, .. })
+                    if &jobnet == key && status.is_ended() =>
+                {
+                    return status;
+                }
+                Ok(_) => {}
+                Err(e) => panic!("event stream: {e}"),
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn runs_real_processes_write_ahead_and_cancels() {
+        let store = Arc::new(MemoryStore::new());
+        let (rt, report) =
+            Runtime::open(env(), store.clone(), Arc::new(ProcessExecutor::default()), Arc::new(SystemClock))
+                .await
+                .expect("open");
+        assert_eq!(report.events, 0);
+        let h = rt.handle();
+        let task = tokio::spawn(rt.run());
+        let key = JobnetKey::new("P", "N");
+        let mut rx = h.subscribe();
+        h.start_jobnet(&key, Some("v1")).await.expect("start");
+        // Job 3 sleeps; cancel it once jobs 1 and 2 are done.
+        loop {
+            let jobs = h.jobs(&key).await.expect("jobs");
+            if jobs[1].status.is_final() {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        h.cancel_job(&key, "3").await.expect("cancel");
+        let status = wait_for_end(&mut rx, &key).await;
+        assert_eq!(status, JobnetStatus::Cancelled);
+        let jobs = h.jobs(&key).await.expect("jobs");
+        assert_eq!(jobs[0].status, JobStatus::Completed);
+        assert_eq!((jobs[1].status, jobs[1].exit.map(|e| e.code)), (JobStatus::PseudoNormal, Some(3)));
+        assert_eq!((jobs[2].status, jobs[2].exit.map(|e| e.code)), (JobStatus::Cancelled, Some(256)));
+        let out = store.last_output(&key, 2).await.expect("output").expect("kept");
+        assert_eq!(out.output.trim(), "out-v1", "@.VPARAM@ substituted");
+        // Every state change is in the store.
+        let journal = store.events_after(0).await.expect("journal");
+        assert!(
+            journal.iter().any(|e| matches!(&e.kind, EventKind::JobnetStatus { status: JobnetStatus::Cancelled, .. }))
+        );
+        assert!(journal.windows(2).all(|w| w[0].seq < w[1].seq));
+        h.shutdown().await.expect("shutdown");
+        task.await.expect("join").expect("run");
+    }
+
+    #[tokio::test]
+    async fn refused_commands_change_nothing() {
+        let store = Arc::new(MemoryStore::new());
+        let (rt, _) = Runtime::open(env(), store.clone(), Arc::new(ProcessExecutor::default()), Arc::new(SystemClock))
+            .await
+            .expect("open");
+        let h = rt.handle();
+        let task = tokio::spawn(rt.run());
+        let before = store.events_after(0).await.expect("journal").len();
+        let err = h.cancel_jobnet(&JobnetKey::new("P", "N")).await.expect_err("not running");
+        assert!(matches!(err, RuntimeError::Refused(_)));
+        let err = h.start_jobnet(&JobnetKey::new("P", "NOPE"), None).await.expect_err("unknown");
+        assert!(err.to_string().contains("P/NOPE"));
+        assert_eq!(store.events_after(0).await.expect("journal").len(), before);
+        h.shutdown().await.expect("shutdown");
+        task.await.expect("join").expect("run");
+    }
+}

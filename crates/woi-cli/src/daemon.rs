@@ -1,0 +1,375 @@
+//! Commands that use the durable store in the data directory: `apply`, `run`,
+//! `serve`, `status`, `history`.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use woi_adapters::process::ProcessExecutor;
+use woi_adapters::runtime::{OffsetClock, Runtime, SystemClock};
+use woi_adapters::sqlite::{HistoryFilter, SqliteStore};
+use woi_core::store::{DefinitionFile, Store};
+use woi_core::validate::Options;
+use woi_core::{Catalog, Clock, Engine, EngineConfig, Environment, EventKind, JobnetKey, JobnetStatus};
+
+use crate::out;
+
+/// Exit status of `woi run` when the jobnet ended abnormally or was cancelled.
+pub const RUN_FAILED: u8 = 3;
+
+fn db_path(data: &Path) -> PathBuf {
+    data.join("woi.db")
+}
+
+async fn open_store(data: &Path) -> Result<Arc<SqliteStore>, String> {
+    std::fs::create_dir_all(data).map_err(|e| format!("{}: {e}", data.display()))?;
+    let store = SqliteStore::open(db_path(data)).map_err(|e| e.to_string())?;
+    Ok(Arc::new(store))
+}
+
+/// Validate files and store them as the applied definitions. `Ok(None)` when
+/// invalid (errors printed).
+async fn apply_files(store: &SqliteStore, paths: &[PathBuf]) -> Result<Option<usize>, String> {
+    let cat = woi_adapters::files::load(paths).map_err(|e| e.to_string())?;
+    let diags = cat.diagnostics(Options::default());
+    if !diags.is_empty() {
+        for d in &diags {
+            eprintln!("error: {d}");
+        }
+        eprintln!("{} error(s); nothing was applied", diags.len());
+        return Ok(None);
+    }
+    let mut files = Vec::new();
+    for p in expand(paths)? {
+        let text = std::fs::read_to_string(&p).map_err(|e| format!("{}: {e}", p.display()))?;
+        files.push(DefinitionFile { name: p.display().to_string(), text });
+    }
+    store.set_definitions(&files).await.map_err(|e| e.to_string())?;
+    Ok(Some(cat.defs.jobnets.len()))
+}
+
+/// The files a list of files and directories stands for (as `files::load` reads them).
+fn expand(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
+    let mut out = Vec::new();
+    for p in paths {
+        if p.is_dir() {
+            let mut entries: Vec<PathBuf> = std::fs::read_dir(p)
+                .map_err(|e| format!("{}: {e}", p.display()))?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|f| matches!(f.extension().and_then(|x| x.to_str()), Some("toml" | "json")))
+                .collect();
+            entries.sort();
+            out.extend(entries);
+        } else {
+            out.push(p.clone());
+        }
+    }
+    Ok(out)
+}
+
+/// The applied definitions, compiled. `Err` when none are applied or they no longer validate.
+async fn environment(store: &SqliteStore) -> Result<Arc<Environment>, String> {
+    let files = store.definitions().await.map_err(|e| e.to_string())?;
+    if files.is_empty() {
+        return Err("no definitions applied yet: run `woi apply DEFS...` (or give --defs)".into());
+    }
+    let mut cat = Catalog::new();
+    for f in &files {
+        cat.add_text(&f.name, &f.text);
+    }
+    cat.compile_with(Options::default()).map(Arc::new).map_err(|diags| {
+        let lines: Vec<String> = diags.iter().map(|d| format!("error: {d}")).collect();
+        format!("the applied definitions are not valid:\n{}", lines.join("\n"))
+    })
+}
+
+fn clock(now: Option<&str>, speed: f64) -> Result<Arc<dyn Clock>, String> {
+    match now {
+        None if speed == 1.0 => Ok(Arc::new(SystemClock)),
+        None => Ok(Arc::new(OffsetClock::new(Utc::now(), speed))),
+        Some(s) => {
+            let t = DateTime::parse_from_rfc3339(s).map_err(|e| format!("--now {s:?}: {e}"))?.to_utc();
+            Ok(Arc::new(OffsetClock::new(t, speed)))
+        }
+    }
+}
+
+/// `woi apply`.
+pub async fn apply(data: &Path, defs: &[PathBuf]) -> Result<ExitCode, String> {
+    let store = open_store(data).await?;
+    match apply_files(&store, defs).await? {
+        None => Ok(ExitCode::from(1)),
+        Some(n) => {
+            out(&format!("applied {n} jobnet(s) to {}\n", db_path(data).display()));
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+/// Options of `woi run` and `woi serve`.
+pub struct RunOptions<'a> {
+    /// Data directory.
+    pub data: &'a Path,
+    /// Definitions to apply first.
+    pub defs: &'a [PathBuf],
+    /// Fixed start instant of the clock.
+    pub now: Option<&'a str>,
+    /// Clock speed.
+    pub speed: f64,
+    /// JSON output.
+    pub json: bool,
+}
+
+async fn open_runtime(o: &RunOptions<'_>) -> Result<Option<(Runtime, Arc<SqliteStore>)>, String> {
+    let store = open_store(o.data).await?;
+    if !o.defs.is_empty() && apply_files(&store, o.defs).await?.is_none() {
+        return Ok(None);
+    }
+    let env = environment(&store).await?;
+    let (rt, report) = Runtime::open(env, store.clone(), Arc::new(ProcessExecutor::default()), clock(o.now, o.speed)?)
+        .await
+        .map_err(|e| e.to_string())?;
+    for job in &report.interrupted_jobs {
+        eprintln!("recovered: job {job} was executing when the scheduler stopped; ended with 239");
+    }
+    for (jobnet, at, action) in &report.missed_starts {
+        eprintln!("recovered: start of {jobnet} at {} was missed ({action})", at.to_rfc3339());
+    }
+    Ok(Some((rt, store)))
+}
+
+/// `woi run P/N`: start a jobnet now, follow it to its end, print its jobs.
+pub async fn run(o: &RunOptions<'_>, jobnet: &str, vparam: Option<&str>) -> Result<ExitCode, String> {
+    let key = JobnetKey::parse(jobnet).ok_or_else(|| format!("{jobnet:?}: expected PROJECT/JOBNET"))?;
+    let Some((rt, store)) = open_runtime(o).await? else { return Ok(ExitCode::from(1)) };
+    let tz = rt_tz(&store).await;
+    let h = rt.handle();
+    let mut events = h.subscribe();
+    let task = tokio::spawn(rt.run());
+    if let Err(e) = h.start_jobnet(&key, vparam).await {
+        let _ = h.shutdown().await;
+        eprintln!("woi: {e}");
+        return Ok(ExitCode::from(1));
+    }
+    let mut run = None;
+    let status = loop {
+        let ev = match events.recv().await {
+            Ok(ev) => ev,
+            Err(tokio::sync::broadcast::error::RecvError::Lagged(n)) => {
+                eprintln!("(progress display skipped {n} events)");
+                continue;
+            }
+            Err(_) => return Err("the scheduler stopped".into()),
+        };
+        if !o.json {
+            let at = ev.at.with_timezone(&tz).format("%H:%M:%S");
+            match &ev.kind {
+                EventKind::JobStatus { jobnet, job, name, status, exit, .. } => {
+                    let code = exit.map(|e| format!(" code={}", e.display())).unwrap_or_default();
+                    eprintln!("{at} {jobnet} job {job} {name}: {status}{code}");
+                }
+                EventKind::JobnetStatus { jobnet, status, .. } => eprintln!("{at} {jobnet}: {status}"),
+                EventKind::Log { message, .. } => eprintln!("{at} {message}"),
+                _ => {}
+            }
+        }
+        if let EventKind::JobnetStatus { jobnet, status, run: r, .. } = &ev.kind {
+            if jobnet == &key && run.is_none() && status.is_running() {
+                run = Some(*r);
+            }
+            if jobnet == &key && run == Some(*r) && status.is_ended() {
+                break *status;
+            }
+        }
+    };
+    let jobs = h.jobs(&key).await.map_err(|e| e.to_string())?;
+    let view = h.jobnets().await.map_err(|e| e.to_string())?.into_iter().find(|v| v.key == key);
+    h.shutdown().await.map_err(|e| e.to_string())?;
+    task.await.map_err(|e| e.to_string())?.map_err(|e| e.to_string())?;
+    if o.json {
+        let v = serde_json::json!({ "jobnet": view, "jobs": jobs });
+        out(&format!("{}\n", serde_json::to_string_pretty(&v).map_err(|e| e.to_string())?));
+    } else {
+        let mut s = String::new();
+        if let Some(v) = &view {
+            let code = v.exit_code.map(|c| format!(" code={c}")).unwrap_or_default();
+            s.push_str(&format!("jobnet {} {}{} (run {})\n", v.key, v.status, code, v.run));
+        }
+        s.push_str(&format!("{:>4}  {:<20} {:<14} {:>12} {:>8}\n", "job", "name", "status", "code", "attempts"));
+        for j in &jobs {
+            let code = j.exit.map(|e| e.display()).unwrap_or_else(|| "-".into());
+            s.push_str(&format!(
+                "{:>4}  {:<20} {:<14} {:>12} {:>8}\n",
+                j.number,
+                j.name,
+                j.status.as_str(),
+                code,
+                j.attempts
+            ));
+        }
+        out(&s);
+    }
+    Ok(match status {
+        JobnetStatus::Completed | JobnetStatus::PseudoNormal => ExitCode::SUCCESS,
+        _ => ExitCode::from(RUN_FAILED),
+    })
+}
+
+async fn rt_tz(store: &SqliteStore) -> chrono_tz::Tz {
+    environment(store).await.map(|e| e.tz).unwrap_or(chrono_tz::Asia::Tokyo)
+}
+
+/// `woi serve`: run the scheduler until Ctrl-C or SIGTERM, logging events.
+pub async fn serve(o: &RunOptions<'_>) -> Result<ExitCode, String> {
+    let Some((rt, store)) = open_runtime(o).await? else { return Ok(ExitCode::from(1)) };
+    let tz = rt_tz(&store).await;
+    let h = rt.handle();
+    let mut events = h.subscribe();
+    let task = tokio::spawn(rt.run());
+    eprintln!("woi: scheduler running on {} (Ctrl-C to stop)", db_path(o.data).display());
+    let json = o.json;
+    let printer = tokio::spawn(async move {
+        while let Ok(ev) = events.recv().await {
+            if json {
+                if let Ok(line) = serde_json::to_string(&ev) {
+                    out(&format!("{line}\n"));
+                }
+            } else {
+                let report = woi_core::sim::ReportEvent {
+                    seq: ev.seq,
+                    at: ev.at.with_timezone(&tz).to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                    kind: ev.kind,
+                };
+                out(&format!("{}\n", woi_core::sim::render_event(&report)));
+            }
+        }
+    });
+    shutdown_signal().await;
+    eprintln!("woi: stopping");
+    h.shutdown().await.map_err(|e| e.to_string())?;
+    task.await.map_err(|e| e.to_string())?.map_err(|e| e.to_string())?;
+    printer.abort();
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let term = async {
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(mut s) => {
+                    s.recv().await;
+                }
+                Err(_) => futures_pending().await,
+            }
+        };
+        tokio::select! {
+            _ = ctrl_c => {}
+            () = term => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = ctrl_c.await;
+    }
+}
+
+async fn futures_pending() {
+    std::future::pending::<()>().await
+}
+
+/// `woi status`: the state the journal describes.
+pub async fn status(data: &Path, json: bool) -> Result<ExitCode, String> {
+    let store = open_store(data).await?;
+    let env = environment(&store).await?;
+    let journal = store.events_after(0).await.map_err(|e| e.to_string())?;
+    let engine = Engine::replay(env.clone(), EngineConfig::from_env(&env), Utc::now(), &journal);
+    let views: Vec<_> = engine.jobnets().collect();
+    if json {
+        out(&format!("{}\n", serde_json::to_string_pretty(&views).map_err(|e| e.to_string())?));
+        return Ok(ExitCode::SUCCESS);
+    }
+    let fmt = |t: Option<DateTime<Utc>>| {
+        t.map(|t| t.with_timezone(&env.tz).format("%Y-%m-%d %H:%M:%S").to_string()).unwrap_or_else(|| "-".into())
+    };
+    let mut s = format!(
+        "{:<32} {:<14} {:>5} {:>6} {:<19} {:<19} {:<19}\n",
+        "jobnet", "status", "runs", "code", "started", "ended", "next start"
+    );
+    for v in &views {
+        let code = v.exit_code.map(|c| c.to_string()).unwrap_or_else(|| "-".into());
+        s.push_str(&format!(
+            "{:<32} {:<14} {:>5} {:>6} {:<19} {:<19} {:<19}\n",
+            v.key.to_string(),
+            v.status.as_str(),
+            v.run,
+            code,
+            fmt(v.started_at),
+            fmt(v.ended_at),
+            fmt(v.next_start)
+        ));
+    }
+    out(&s);
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `woi history [P/N]`: finished and running jobnet runs, newest first; with
+/// a jobnet, also the job attempts of its latest run.
+pub async fn history(data: &Path, jobnet: Option<&str>, limit: usize, json: bool) -> Result<ExitCode, String> {
+    let store = open_store(data).await?;
+    let key = match jobnet {
+        Some(s) => Some(JobnetKey::parse(s).ok_or_else(|| format!("{s:?}: expected PROJECT/JOBNET"))?),
+        None => None,
+    };
+    let filter = HistoryFilter { jobnet: key.clone(), limit: Some(limit), ..HistoryFilter::default() };
+    let runs = store.jobnet_history(filter).await.map_err(|e| e.to_string())?;
+    let jobs = match (&key, runs.first()) {
+        (Some(k), Some(r)) => store.job_history(k, Some(r.run), None).await.map_err(|e| e.to_string())?,
+        _ => Vec::new(),
+    };
+    if json {
+        let v = serde_json::json!({ "runs": runs, "jobs": jobs });
+        out(&format!("{}\n", serde_json::to_string_pretty(&v).map_err(|e| e.to_string())?));
+        return Ok(ExitCode::SUCCESS);
+    }
+    let mut s =
+        format!("{:<32} {:>5} {:<14} {:>6} {:<25} {:<25}\n", "jobnet", "run", "status", "code", "started", "ended");
+    let tz = rt_tz(&store).await;
+    let fmt = |t: Option<DateTime<Utc>>| {
+        t.map(|t| t.with_timezone(&tz).to_rfc3339_opts(chrono::SecondsFormat::Secs, true)).unwrap_or_else(|| "-".into())
+    };
+    for r in &runs {
+        let code = r.exit_code.map(|c| c.to_string()).unwrap_or_else(|| "-".into());
+        s.push_str(&format!(
+            "{:<32} {:>5} {:<14} {:>6} {:<25} {:<25}\n",
+            r.jobnet.to_string(),
+            r.run,
+            r.status.as_str(),
+            code,
+            fmt(r.started_at),
+            fmt(r.ended_at)
+        ));
+    }
+    if !jobs.is_empty() {
+        s.push_str(&format!("\n{:>4}  {:<20} {:>7} {:<14} {:>12}\n", "job", "name", "attempt", "status", "code"));
+        for j in &jobs {
+            let code = match (j.exit_code, j.raw_code) {
+                (Some(255), Some(r)) => format!("255.({r})"),
+                (Some(c), _) => c.to_string(),
+                _ => "-".into(),
+            };
+            s.push_str(&format!(
+                "{:>4}  {:<20} {:>7} {:<14} {:>12}\n",
+                j.job,
+                j.name,
+                j.attempt,
+                j.status.as_str(),
+                code
+            ));
+        }
+    }
+    out(&s);
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,423 @@
+//! Rebuilding the engine from its journal after a restart or a crash.
+//!
+//! The journal (every [`Event`] the engine recorded) is the source of truth.
+//! [`Engine::restore`] replays it onto fresh instances, then recovers:
+//! - a job that was executing when the environment stopped ends with code
+//!   239 ("the job-management environment stopped while the job was
+//!   running"); its jobnet starts nothing more and ends abnormally
+//!   (MODEL-009, XC-010);
+//! - a day change that passed while down is processed once;
+//! - planned starts that passed while down follow the jobnet's
+//!   [`MissedStart`] policy; a start recorded as triggered is never repeated,
+//!   so every occurrence starts at most once, even across restarts.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use super::{Engine, EngineConfig, Event, EventKind, JobId, JobStatus, JobnetStatus};
+use crate::defs::{Environment, JobnetKey};
+use crate::exit::{self, ExitCode};
+use crate::model::MissedStart;
+use crate::plan;
+
+/// What [`Engine::restore`] found and did.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct RestoreReport {
+    /// Events replayed.
+    pub events: usize,
+    /// Events about jobnets or jobs that no longer exist (definitions changed).
+    pub unknown: usize,
+    /// Jobs that were executing and ended with 239.
+    pub interrupted_jobs: Vec<String>,
+    /// Missed planned starts: jobnet, instant, and what was done.
+    pub missed_starts: Vec<(JobnetKey, DateTime<Utc>, String)>,
+}
+
+/// Most starts looked at per jobnet when catching up after downtime.
+const MAX_MISSED: usize = 10_000;
+
+impl Engine {
+    /// Rebuild an engine from `events` (the journal, in order) at `now`, then
+    /// recover as the module documentation says. The effects of recovery
+    /// (records, kills are not needed: nothing runs) are queued as usual.
+    pub fn restore(
+        env: Arc<Environment>,
+        config: EngineConfig,
+        now: DateTime<Utc>,
+        events: &[Event],
+    ) -> (Engine, RestoreReport) {
+        let mut e = Engine::build(env, config, now);
+        let mut report = RestoreReport { events: events.len(), ..RestoreReport::default() };
+        let mut last_trigger: BTreeMap<u32, DateTime<Utc>> = BTreeMap::new();
+        let mut last_at: Option<DateTime<Utc>> = None;
+        for ev in events {
+            e.seq = e.seq.max(ev.seq);
+            last_at = Some(ev.at);
+            if !e.replay_event(ev, &mut last_trigger) {
+                report.unknown += 1;
+            }
+        }
+        e.now = now;
+        e.recount();
+        e.recover_interrupted(&mut report);
+        e.settle();
+        e.recover_schedules(now, last_at, &last_trigger, &mut report);
+        e.settle();
+        (e, report)
+    }
+
+    /// Rebuild the state the journal describes, without recovering anything:
+    /// a read-only view (for `woi status` while another process may run the
+    /// scheduler). Do not drive the returned engine.
+    pub fn replay(env: Arc<Environment>, config: EngineConfig, now: DateTime<Utc>, events: &[Event]) -> Engine {
+        let mut e = Engine::build(env, config, now);
+        let mut last_trigger = BTreeMap::new();
+        for ev in events {
+            e.seq = e.seq.max(ev.seq);
+            e.replay_event(ev, &mut last_trigger);
+        }
+        e.recount();
+        e.init_schedules(now);
+        e
+    }
+
+    /// Apply one journal event; `false` when it names something unknown.
+    fn replay_event(&mut self, ev: &Event, last_trigger: &mut BTreeMap<u32, DateTime<Utc>>) -> bool {
+        let at = ev.at;
+        match &ev.kind {
+            EventKind::JobnetStatus { jobnet, run, status, exit_code } => {
+                let Some(&i) = self.by_key.get(jobnet) else { return false };
+                let day = self.instances[i as usize].top_level.then(|| self.day_of_instant(i, at));
+                let inst = &mut self.instances[i as usize];
+                let new_run = *run != inst.run;
+                inst.status = *status;
+                inst.run = *run;
+                if new_run && status.is_running() {
+                    inst.started_at = Some(at);
+                    inst.ended_at = None;
+                    inst.exit_code = None;
+                    if let Some(d) = day {
+                        inst.started_on = Some(d);
+                    }
+                }
+                inst.warning = *status == JobnetStatus::Warning;
+                if status.is_ended() {
+                    inst.ended_at = Some(at);
+                    inst.exit_code = *exit_code;
+                    inst.warning = false;
+                }
+                if day.is_some() {
+                    inst.day = day;
+                }
+                true
+            }
+            EventKind::JobStatus { jobnet, job, status, exit, attempt, .. } => {
+                let Some(&i) = self.by_key.get(jobnet) else { return false };
+                let inst = &mut self.instances[i as usize];
+                let Some(&index) = inst.flow.index.get(job) else { return false };
+                let j = &mut inst.jobs[index as usize];
+                j.status = *status;
+                j.attempt = *attempt;
+                j.queued = false;
+                if *status == JobStatus::Executing {
+                    j.started_at = Some(at);
+                    j.ended_at = None;
+                }
+                if status.is_final() {
+                    j.ended_at = Some(at);
+                    j.ended_seq = 0;
+                    if exit.is_some() {
+                        j.exit = *exit;
+                    }
+                }
+                true
+            }
+            EventKind::MessageEvent { jobnet, event, counted, count, .. } => {
+                let Some(&i) = self.by_key.get(jobnet) else { return false };
+                let inst = &mut self.instances[i as usize];
+                let Some(ev_i) = inst.def.messages.as_ref().and_then(|m| m.events.iter().position(|x| **x == **event))
+                else {
+                    return false;
+                };
+                inst.counts[ev_i] = *count;
+                if *counted {
+                    inst.last_raised[ev_i] = Some(at);
+                }
+                true
+            }
+            EventKind::MessageCountsCleared { jobnet } => {
+                let Some(&i) = self.by_key.get(jobnet) else { return false };
+                self.instances[i as usize].counts.iter_mut().for_each(|c| *c = 0);
+                true
+            }
+            EventKind::CopyCreated { source, suffix, .. } => {
+                let Some(&s) = self.by_key.get(source) else { return false };
+                let def = self.instances[s as usize].def.clone();
+                self.make_copy(s, &def, suffix).is_ok()
+            }
+            EventKind::StartTriggered { jobnet, planned, .. } => {
+                let Some(&i) = self.by_key.get(jobnet) else { return false };
+                last_trigger.insert(i, *planned);
+                true
+            }
+            EventKind::StartMissed { jobnet, planned, .. } => {
+                let Some(&i) = self.by_key.get(jobnet) else { return false };
+                last_trigger.insert(i, *planned);
+                true
+            }
+            EventKind::JobMessage { .. } | EventKind::Log { .. } => true,
+        }
+    }
+
+    fn day_of_instant(&self, i: u32, at: DateTime<Utc>) -> chrono::NaiveDate {
+        let def = &self.instances[i as usize].def;
+        crate::calendar::operating_day(self.env.tz, crate::calendar::day_change_of(&self.env, def), at)
+    }
+
+    /// Recompute every derived counter from the replayed statuses.
+    fn recount(&mut self) {
+        for inst in &mut self.instances {
+            let flow = inst.flow.clone();
+            let bits: Vec<_> = inst.jobs.iter().map(|j| j.bits()).collect();
+            inst.active = 0;
+            inst.failed = 0;
+            for (idx, j) in inst.jobs.iter_mut().enumerate() {
+                j.n_normal = 0;
+                j.n_bypassed = 0;
+                j.n_failed = 0;
+                j.n_resolved = 0;
+                for &p in &flow.preds[idx] {
+                    let b = bits[p as usize];
+                    j.n_normal += u32::from(b.normal);
+                    j.n_bypassed += u32::from(b.bypassed);
+                    j.n_failed += u32::from(b.failed);
+                    j.n_resolved += u32::from(b.resolved);
+                }
+                inst.active += u32::from(j.is_active());
+                inst.failed += u32::from(bits[idx].failed);
+            }
+        }
+    }
+
+    /// Jobs that were executing end with 239; their jobnets start nothing more.
+    fn recover_interrupted(&mut self, report: &mut RestoreReport) {
+        for i in 0..self.instances.len() as u32 {
+            if !self.instances[i as usize].status.is_running() {
+                continue;
+            }
+            self.instances[i as usize].interrupted = true;
+            for index in 0..self.instances[i as usize].jobs.len() as u32 {
+                let id = JobId { instance: i, index };
+                let inst = &self.instances[i as usize];
+                let j = &inst.jobs[index as usize];
+                if j.status != JobStatus::Executing || inst.def.jobs[index as usize].is_jobnet_icon() {
+                    continue;
+                }
+                report.interrupted_jobs.push(format!("{}/{}", inst.key, inst.def.jobs[index as usize].number));
+                self.end_job(id, ExitCode::scheduler(exit::ENVIRONMENT_STOPPED));
+            }
+            self.mark_dirty(i);
+        }
+    }
+
+    /// Day changes and planned starts that passed while the scheduler was down.
+    fn recover_schedules(
+        &mut self,
+        now: DateTime<Utc>,
+        last_at: Option<DateTime<Utc>>,
+        last_trigger: &BTreeMap<u32, DateTime<Utc>>,
+        report: &mut RestoreReport,
+    ) {
+        for i in 0..self.instances.len() as u32 {
+            if !self.instances[i as usize].top_level {
+                continue;
+            }
+            let today = self.day_of_instant(i, now);
+            if self.instances[i as usize].day.is_some_and(|d| d != today) {
+                self.day_change(i);
+            } else if self.instances[i as usize].day.is_none() {
+                let startup = crate::startup::is_startup_day(
+                    &self.env,
+                    &self.env.templates,
+                    &self.instances[i as usize].key,
+                    today,
+                );
+                let inst = &mut self.instances[i as usize];
+                inst.day = Some(today);
+                inst.startup_day = startup;
+                self.arm_day_change(i, today);
+            }
+            // Missed starts: planned instants after the last one handled, up to now.
+            let Some(since) = last_trigger.get(&i).copied().or(last_at) else {
+                self.arm_next_start(i, now - chrono::Duration::nanoseconds(1));
+                continue;
+            };
+            let key = self.instances[i as usize].key.clone();
+            let policy = self.instances[i as usize].def.missed_start;
+            let mut missed = Vec::new();
+            let mut cursor = since;
+            while missed.len() < MAX_MISSED {
+                match plan::next_start_after(&self.env, &key, cursor) {
+                    Some(s) if s.at < now => {
+                        cursor = s.at;
+                        missed.push(s);
+                    }
+                    _ => break,
+                }
+            }
+            let run_once = policy == MissedStart::RunOnce
+                && missed.iter().any(|s| s.operating_day == today && s.kind == plan::StartKind::Time);
+            for s in &missed {
+                let action = if run_once && s.operating_day == today { "run_once" } else { "skipped" };
+                report.missed_starts.push((key.clone(), s.at, action.to_string()));
+                self.record(EventKind::StartMissed { jobnet: key.clone(), planned: s.at, action: action.into() });
+            }
+            self.arm_next_start(i, now - chrono::Duration::nanoseconds(1));
+            if run_once {
+                self.trigger_start(i);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::defs::Catalog;
+    use crate::engine::Effect;
+
+    fn env(text: &str) -> Arc<Environment> {
+        let mut cat = Catalog::new();
+        cat.add_text("t.toml", text);
+        Arc::new(cat.compile().expect("valid"))
+    }
+
+    fn t(s: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(s).expect("time").to_utc()
+    }
+
+    /// Drain effects: records into the journal; returns the started jobs.
+    fn drain(e: &mut Engine, journal: &mut Vec<Event>) -> Vec<(JobId, u32)> {
+        let mut started = Vec::new();
+        while let Some(eff) = e.poll_effect() {
+            match eff {
+                Effect::Record(ev) => journal.push(ev),
+                Effect::StartJob(s) => started.push((s.job, s.attempt)),
+                Effect::KillJob { .. } => {}
+            }
+        }
+        started
+    }
+
+    const CHAIN: &str = r#"
+        [[jobnet]]
+        project = "P"
+        name = "N"
+        comment = "Chain"
+        [[jobnet.job]]
+        number = 1
+        command = "a"
+        [[jobnet.job]]
+        number = 2
+        command = "b"
+        after = [1]
+        [[jobnet.job]]
+        number = 3
+        command = "c"
+    "#;
+
+    #[test]
+    fn model_009_xc_010_executing_job_gets_239_and_jobnet_abends() {
+        let env = env(CHAIN);
+        let t0 = t("2026-04-01T09:00:00+09:00");
+        let mut e = Engine::new(env.clone(), EngineConfig::from_env(&env), t0);
+        let key = JobnetKey::new("P", "N");
+        e.start_jobnet(t0, &key, None).expect("start");
+        let mut journal = Vec::new();
+        let started = drain(&mut e, &mut journal);
+        assert_eq!(started.len(), 2); // jobs 1 and 3
+        // Job 3 ends; job 1 is still executing when the process dies.
+        e.handle_job_ended(t0, started[1].0, started[1].1, ExitCode::from_command(0));
+        drain(&mut e, &mut journal);
+
+        let t1 = t("2026-04-01T09:30:00+09:00");
+        let (mut r, report) = Engine::restore(env.clone(), EngineConfig::from_env(&env), t1, &journal);
+        let mut after = Vec::new();
+        let restarted = drain(&mut r, &mut after);
+        assert!(restarted.is_empty(), "nothing starts after an environment stop");
+        assert_eq!(report.interrupted_jobs, vec!["P/N/1".to_string()]);
+        let jobs = r.jobs(&key);
+        assert_eq!(jobs[0].status, JobStatus::Abended);
+        assert_eq!(jobs[0].exit.map(|x| x.code), Some(239));
+        assert_eq!(jobs[1].status, JobStatus::Waiting);
+        assert_eq!(jobs[2].status, JobStatus::Completed);
+        let n = r.jobnet(&key).expect("jobnet");
+        assert_eq!((n.status, n.exit_code), (JobnetStatus::Abended, Some(239)));
+        // New events continue the sequence.
+        assert!(after.first().is_some_and(|ev| ev.seq > journal.last().map_or(0, |l| l.seq)));
+    }
+
+    #[test]
+    fn restore_of_a_finished_run_reproduces_its_state() {
+        let env = env(CHAIN);
+        let t0 = t("2026-04-01T09:00:00+09:00");
+        let mut e = Engine::new(env.clone(), EngineConfig::from_env(&env), t0);
+        let key = JobnetKey::new("P", "N");
+        e.start_jobnet(t0, &key, None).expect("start");
+        let mut journal = Vec::new();
+        loop {
+            let started = drain(&mut e, &mut journal);
+            if started.is_empty() {
+                break;
+            }
+            for (id, a) in started {
+                e.handle_job_ended(t0, id, a, ExitCode::from_command(2));
+            }
+        }
+        let before: Vec<_> = e.jobs(&key).into_iter().map(|j| (j.status, j.exit, j.attempts)).collect();
+        let (r, report) = Engine::restore(env.clone(), EngineConfig::from_env(&env), t0, &journal);
+        assert_eq!(report.unknown, 0);
+        let after: Vec<_> = r.jobs(&key).into_iter().map(|j| (j.status, j.exit, j.attempts)).collect();
+        assert_eq!(before, after);
+        assert_eq!(r.jobnet(&key).map(|n| (n.status, n.run)), e.jobnet(&key).map(|n| (n.status, n.run)));
+    }
+
+    #[test]
+    fn missed_starts_run_once_and_never_twice_across_restarts() {
+        let env = env(r#"
+            [[jobnet]]
+            project = "P"
+            name = "T"
+            comment = "Timed"
+            start = { times = ["09:00", "10:00"] }
+            [[jobnet.job]]
+            number = 1
+            command = "a"
+        "#);
+        let key = JobnetKey::new("P", "T");
+        let t0 = t("2026-04-01T08:00:00+09:00");
+        let mut e = Engine::new(env.clone(), EngineConfig::from_env(&env), t0);
+        let mut journal = Vec::new();
+        drain(&mut e, &mut journal);
+        journal.push(Event {
+            seq: 999,
+            at: t("2026-04-01T08:30:00+09:00"),
+            kind: EventKind::Log { level: crate::messages::Level::Info, jobnet: key.clone(), message: "alive".into() },
+        });
+        // Down from 08:30 to 10:30: both starts of the day were missed.
+        let t1 = t("2026-04-01T10:30:00+09:00");
+        let (mut r, report) = Engine::restore(env.clone(), EngineConfig::from_env(&env), t1, &journal);
+        assert_eq!(report.missed_starts.len(), 2);
+        assert!(report.missed_starts.iter().all(|m| m.2 == "run_once"));
+        let started = drain(&mut r, &mut journal);
+        assert_eq!(started.len(), 1, "one run for the missed starts");
+        // Restart again right away: the missed starts are in the journal, nothing repeats.
+        let (mut r2, report2) = Engine::restore(env.clone(), EngineConfig::from_env(&env), t1, &journal);
+        assert!(report2.missed_starts.is_empty());
+        assert!(drain(&mut r2, &mut Vec::new()).is_empty());
+        assert_eq!(r2.jobs(&key)[0].status, JobStatus::Abended, "the interrupted run ended with 239");
+    }
+}

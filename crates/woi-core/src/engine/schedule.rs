@@ -1,0 +1,220 @@
+//! Time-driven behavior of top-level jobnets: start times on startup days
+//! (spec 01 §2.4.1), the start-trigger table by status (§3.4.1), day-change
+//! processing (§3.4.2), start and end delays (§3.13), and the environment
+//! start (`environment_start` jobnets).
+//!
+//! Every top-level jobnet has one day-change timer (its calendar's next
+//! day-change instant) and at most one start timer (its next planned start,
+//! from [`crate::plan::next_start_after`]). A start belongs to an operating
+//! day; it fires only if the jobnet was scheduled for that day — an abended
+//! or cancelled jobnet is not rescheduled at the day change until confirmed,
+//! so its starts of later days do not fire at all (MODEL-044).
+
+use chrono::{DateTime, Duration, Utc};
+
+use super::{Engine, EventKind, Instance, JobId, JobnetStatus, TimerKind};
+use crate::calendar::{day_change_instant, day_change_of, operating_day, time_of_operating_day};
+use crate::messages::{self, Level};
+use crate::model::{EstimatedEnd, StartCondition, TimeCombination};
+use crate::plan::{self, StartKind};
+use crate::startup;
+
+impl Engine {
+    /// Arm the day-change and start timers of every top-level jobnet as of `now`.
+    pub(super) fn init_schedules(&mut self, now: DateTime<Utc>) {
+        for i in 0..self.instances.len() as u32 {
+            if !self.instances[i as usize].top_level {
+                continue;
+            }
+            let day = self.day_of(i, now);
+            let startup = self.is_startup_day(i, day);
+            let inst = &mut self.instances[i as usize];
+            inst.day = Some(day);
+            inst.startup_day = startup;
+            self.arm_day_change(i, day);
+            // A start exactly at `now` still counts.
+            self.arm_next_start(i, now - Duration::nanoseconds(1));
+        }
+    }
+
+    /// The environment (scheduler) started: start `environment_start` jobnets
+    /// once per operating day, on startup days.
+    pub fn start_environment(&mut self, now: DateTime<Utc>) {
+        self.now = now;
+        for i in 0..self.instances.len() as u32 {
+            let inst = &self.instances[i as usize];
+            if !inst.top_level || inst.def.start != StartCondition::EnvironmentStart || !inst.startup_day {
+                continue;
+            }
+            if inst.started_on.is_some() && inst.started_on == inst.day {
+                continue;
+            }
+            self.trigger_start(i);
+        }
+        self.settle();
+    }
+
+    fn day_of(&self, i: u32, at: DateTime<Utc>) -> chrono::NaiveDate {
+        let def = &self.instances[i as usize].def;
+        operating_day(self.env.tz, day_change_of(&self.env, def), at)
+    }
+
+    fn is_startup_day(&self, i: u32, day: chrono::NaiveDate) -> bool {
+        let inst = &self.instances[i as usize];
+        startup::is_startup_day(&self.env, &self.env.templates, &inst.key, day)
+    }
+
+    fn jobnet_timer(i: u32) -> JobId {
+        JobId { instance: i, index: 0 }
+    }
+
+    pub(super) fn arm_day_change(&mut self, i: u32, day: chrono::NaiveDate) {
+        let Some(next) = day.succ_opt() else { return };
+        let dct = day_change_of(&self.env, &self.instances[i as usize].def);
+        let at = day_change_instant(self.env.tz, dct, next);
+        self.timers.insert((at, TimerKind::DayChange, Self::jobnet_timer(i), 0));
+    }
+
+    pub(super) fn arm_next_start(&mut self, i: u32, after: DateTime<Utc>) {
+        let key = self.instances[i as usize].key.clone();
+        let next = plan::next_start_after(&self.env, &key, after);
+        if let Some(s) = &next {
+            self.timers.insert((s.at, TimerKind::Start, Self::jobnet_timer(i), 0));
+        }
+        self.instances[i as usize].next_start = next;
+    }
+
+    /// The day-change instant of a top-level jobnet arrived (spec 01 §3.4.2).
+    pub(super) fn day_change(&mut self, i: u32) {
+        let now = self.now;
+        let new_day = self.day_of(i, now);
+        let startup = self.is_startup_day(i, new_day);
+        let inst = &mut self.instances[i as usize];
+        let old_day = inst.day;
+        let carry_over = inst.def.messages.as_ref().is_some_and(|m| m.carry_over_at_day_change)
+            && inst.status == JobnetStatus::Waiting
+            && inst.run > 0
+            && inst.started_on != old_day;
+        let next_status = match inst.status {
+            JobnetStatus::Completed
+            | JobnetStatus::PseudoNormal
+            | JobnetStatus::Confirmed
+            | JobnetStatus::CarryOverReleased
+            | JobnetStatus::Waiting => Some(if carry_over { JobnetStatus::CarriedOver } else { JobnetStatus::Waiting }),
+            // Not rescheduled until confirmed (5.3.1).
+            JobnetStatus::Abended | JobnetStatus::Cancelled => None,
+            JobnetStatus::Paused | JobnetStatus::Disabled => {
+                inst.rescheduled_while_held = true;
+                Some(inst.status)
+            }
+            JobnetStatus::Executing | JobnetStatus::Warning | JobnetStatus::CarriedOver => Some(inst.status),
+        };
+        if let Some(status) = next_status {
+            inst.day = Some(new_day);
+            inst.startup_day = startup;
+            inst.time_reached = false;
+            inst.start_delayed = false;
+            if !inst.status.is_running() {
+                inst.end_delayed = false;
+            }
+            self.set_jobnet_status(i, status);
+        }
+        self.arm_day_change(i, new_day);
+    }
+
+    /// The armed start time of a top-level jobnet arrived.
+    pub(super) fn start_time_reached(&mut self, i: u32) {
+        let now = self.now;
+        let Some(planned) = self.instances[i as usize].next_start.take() else { return };
+        self.arm_next_start(i, now);
+        let jobnet = self.instances[i as usize].key.clone();
+        self.record(EventKind::StartTriggered { jobnet, planned: planned.at, operating_day: planned.operating_day });
+        let inst = &self.instances[i as usize];
+        // Only starts of the operating day the jobnet is scheduled for fire.
+        if inst.day != Some(planned.operating_day) {
+            return;
+        }
+        match planned.kind {
+            StartKind::Time => self.trigger_start(i),
+            StartKind::TimeIfEvents => {
+                if Self::messages_satisfied(inst) {
+                    self.instances[i as usize].time_reached = true;
+                    self.try_message_start(i, None);
+                } else {
+                    self.instances[i as usize].time_reached = true;
+                    self.start_delay(i);
+                }
+            }
+            StartKind::Scheduled => {
+                let started_today = inst.started_on.is_some() && inst.started_on == inst.day;
+                if !started_today && !inst.status.is_running() {
+                    self.start_delay(i);
+                }
+            }
+        }
+    }
+
+    fn start_delay(&mut self, i: u32) {
+        let inst = &mut self.instances[i as usize];
+        if inst.start_delayed {
+            return;
+        }
+        inst.start_delayed = true;
+        let text = messages::start_delayed(&inst.key.project, &inst.key.jobnet);
+        self.log(i, Level::Warning, text);
+    }
+
+    /// A start condition is satisfied: start, remember, refuse (0331) or skip
+    /// (0332) by the jobnet's status (spec 01 §3.4.1).
+    pub(super) fn trigger_start(&mut self, i: u32) {
+        let inst = &mut self.instances[i as usize];
+        let (comment, key) = (inst.def.comment.clone(), inst.key.clone());
+        match inst.status {
+            JobnetStatus::Waiting
+            | JobnetStatus::Completed
+            | JobnetStatus::PseudoNormal
+            | JobnetStatus::Confirmed
+            | JobnetStatus::CarryOverReleased => {
+                inst.started_on = inst.day;
+                self.run_instance(i, None);
+            }
+            JobnetStatus::Paused if !inst.pause_trigger => inst.pause_trigger = true,
+            JobnetStatus::Disabled => {
+                self.log(i, Level::Warning, messages::skipped(&comment, &key.jobnet, &key.project));
+            }
+            _ => self.log(i, Level::Warning, messages::refused(&comment, &key.jobnet, &key.project)),
+        }
+    }
+
+    /// Arm end-delay monitoring for a run that just started.
+    pub(super) fn arm_end_delay(&mut self, i: u32) {
+        let inst = &self.instances[i as usize];
+        let Some(end) = &inst.def.estimated_end else { return };
+        let started = inst.started_at.unwrap_or(self.now);
+        let at = match end {
+            EstimatedEnd::AfterMinutes(m) => started + Duration::minutes(i64::from(*m)),
+            EstimatedEnd::At(hm) => {
+                let day = inst.day.unwrap_or_else(|| self.day_of(i, started));
+                time_of_operating_day(self.env.tz, day_change_of(&self.env, &inst.def), day, *hm)
+            }
+        };
+        let run = inst.run;
+        self.timers.insert((at, TimerKind::EndDelay, Self::jobnet_timer(i), run));
+    }
+
+    pub(super) fn end_delay_reached(&mut self, i: u32, run: u32) {
+        let inst = &mut self.instances[i as usize];
+        if inst.run != run || !inst.status.is_running() || inst.end_delayed {
+            return;
+        }
+        inst.end_delayed = true;
+        let text = messages::end_delayed(&inst.key.project, &inst.key.jobnet);
+        self.log(i, Level::Warning, text);
+    }
+
+    /// Whether a jobnet's message wait combines with its start time by AND.
+    pub(super) fn is_and_time(inst: &Instance) -> bool {
+        inst.def.messages.as_ref().is_some_and(|m| m.with_time == TimeCombination::AndTime)
+            && !matches!(inst.def.start, StartCondition::MessageOnly(_) | StartCondition::None)
+    }
+}
