@@ -210,6 +210,90 @@ pub enum Action {
         #[serde(default)]
         jobnet: Option<String>,
     },
+    /// Pause a jobnet.
+    Pause {
+        /// `PROJECT/JOBNET`.
+        jobnet: String,
+    },
+    /// Release a jobnet's pause.
+    Continue {
+        /// `PROJECT/JOBNET`.
+        jobnet: String,
+    },
+    /// Disable a jobnet.
+    Disable {
+        /// `PROJECT/JOBNET`.
+        jobnet: String,
+    },
+    /// Release a jobnet's disable.
+    Enable {
+        /// `PROJECT/JOBNET`.
+        jobnet: String,
+    },
+    /// Confirm an abended or cancelled jobnet.
+    Confirm {
+        /// `PROJECT/JOBNET`.
+        jobnet: String,
+    },
+    /// Release a carry-over.
+    ReleaseCarryOver {
+        /// `PROJECT/JOBNET`.
+        jobnet: String,
+    },
+    /// Cancel completion ("revoke end").
+    CancelCompletion {
+        /// `PROJECT/JOBNET`.
+        jobnet: String,
+    },
+    /// Restart an abended, cancelled or warning jobnet.
+    Restart {
+        /// `PROJECT/JOBNET`.
+        jobnet: String,
+    },
+    /// Restart a job.
+    RestartJob {
+        /// `PROJECT/JOBNET`.
+        jobnet: String,
+        /// Job number or name.
+        job: JobSel,
+    },
+    /// Pause a job.
+    PauseJob {
+        /// `PROJECT/JOBNET`.
+        jobnet: String,
+        /// Job number or name.
+        job: JobSel,
+    },
+    /// Release a job's pause.
+    ContinueJob {
+        /// `PROJECT/JOBNET`.
+        jobnet: String,
+        /// Job number or name.
+        job: JobSel,
+    },
+    /// Disable a job.
+    DisableJob {
+        /// `PROJECT/JOBNET`.
+        jobnet: String,
+        /// Job number or name.
+        job: JobSel,
+    },
+    /// Release a job's disable.
+    EnableJob {
+        /// `PROJECT/JOBNET`.
+        jobnet: String,
+        /// Job number or name.
+        job: JobSel,
+    },
+    /// A recovery operation on a job (`start_from`, `restart_from`, `start_next`, `start_only`).
+    Recover {
+        /// `PROJECT/JOBNET`.
+        jobnet: String,
+        /// Job number or name.
+        job: JobSel,
+        /// Which operation.
+        op: crate::engine::RecoveryOp,
+    },
     /// Force-terminate a job.
     CancelJob {
         /// `PROJECT/JOBNET`.
@@ -367,9 +451,11 @@ pub fn parse_instant(s: &str, tz: Tz, base: Option<DateTime<Utc>>) -> Option<Dat
     local_to_utc(tz, naive)
 }
 
-fn exit_of(o: &Outcome, fallback: &Outcome) -> Result<ExitCode, SimError> {
-    let spec = o.exit.as_ref().or(fallback.exit.as_ref());
-    let origin = o.origin.or(fallback.origin);
+/// The exit code of an outcome; each field falls back along `levels`
+/// (a run's entry, then the job's fields, then the script's defaults).
+fn exit_of(levels: &[&Outcome]) -> Result<ExitCode, SimError> {
+    let spec = levels.iter().find_map(|o| o.exit.as_ref());
+    let origin = levels.iter().find_map(|o| o.origin);
     let value = match spec {
         None => return Ok(ExitCode::from_command(0)),
         Some(ExitSpec::Number(n)) => *n,
@@ -391,8 +477,9 @@ fn exit_of(o: &Outcome, fallback: &Outcome) -> Result<ExitCode, SimError> {
     })
 }
 
-fn duration_of(o: &Outcome, fallback: &Outcome) -> Result<Duration, SimError> {
-    match o.duration.as_ref().or(fallback.duration.as_ref()) {
+/// The duration of an outcome, falling back along `levels` like [`exit_of`].
+fn duration_of(levels: &[&Outcome]) -> Result<Duration, SimError> {
+    match levels.iter().find_map(|o| o.duration.as_ref()) {
         None => Ok(Duration::zero()),
         Some(DurationSpec::Seconds(n)) if *n >= 0 => {
             Duration::try_seconds(*n).ok_or_else(|| SimError::Invalid(format!("duration {n} too large")))
@@ -435,11 +522,11 @@ pub fn run(env: Arc<Environment>, script: &Script) -> Result<Report, SimError> {
             .job_id(&key, &js.job.as_text())
             .ok_or_else(|| SimError::Invalid(format!("job {} does not exist in jobnet {key}", js.job.as_text())))?;
         let number = engine.job(id).map(|v| v.number).unwrap_or_default();
-        exit_of(&js.outcome, &script.defaults)?;
-        duration_of(&js.outcome, &script.defaults)?;
+        exit_of(&[&js.outcome, &script.defaults])?;
+        duration_of(&[&js.outcome, &script.defaults])?;
         for r in &js.runs {
-            exit_of(r, &js.outcome)?;
-            duration_of(r, &js.outcome)?;
+            exit_of(&[r, &js.outcome, &script.defaults])?;
+            duration_of(&[r, &js.outcome, &script.defaults])?;
         }
         outcomes.insert((key, number), js);
     }
@@ -449,10 +536,25 @@ pub fn run(env: Arc<Environment>, script: &Script) -> Result<Report, SimError> {
         let at = parse_instant(&input.at, tz, Some(start))
             .ok_or_else(|| SimError::Invalid(format!("input {}: at {:?}", i + 1, input.at)))?;
         match &input.action {
-            Action::Start { jobnet, .. } | Action::Cancel { jobnet } => {
+            Action::Start { jobnet, .. }
+            | Action::Cancel { jobnet }
+            | Action::Pause { jobnet }
+            | Action::Continue { jobnet }
+            | Action::Disable { jobnet }
+            | Action::Enable { jobnet }
+            | Action::Confirm { jobnet }
+            | Action::ReleaseCarryOver { jobnet }
+            | Action::CancelCompletion { jobnet }
+            | Action::Restart { jobnet } => {
                 jobnet_key(&engine, jobnet)?;
             }
-            Action::CancelJob { jobnet, job } => {
+            Action::CancelJob { jobnet, job }
+            | Action::RestartJob { jobnet, job }
+            | Action::PauseJob { jobnet, job }
+            | Action::ContinueJob { jobnet, job }
+            | Action::DisableJob { jobnet, job }
+            | Action::EnableJob { jobnet, job }
+            | Action::Recover { jobnet, job, .. } => {
                 let key = jobnet_key(&engine, jobnet)?;
                 engine.job_id(&key, &job.as_text()).ok_or_else(|| {
                     SimError::Invalid(format!("job {} does not exist in jobnet {key}", job.as_text()))
@@ -486,15 +588,16 @@ pub fn run(env: Arc<Environment>, script: &Script) -> Result<Report, SimError> {
                     *n += 1;
                     let (code, dur) = match outcomes.get(&k) {
                         Some(js) => match js.runs.get(run_index) {
-                            Some(r) => (exit_of(r, &js.outcome)?, duration_of(r, &js.outcome)?),
-                            None => {
-                                (exit_of(&js.outcome, &script.defaults)?, duration_of(&js.outcome, &script.defaults)?)
-                            }
+                            Some(r) => (
+                                exit_of(&[r, &js.outcome, &script.defaults])?,
+                                duration_of(&[r, &js.outcome, &script.defaults])?,
+                            ),
+                            None => (
+                                exit_of(&[&js.outcome, &script.defaults])?,
+                                duration_of(&[&js.outcome, &script.defaults])?,
+                            ),
                         },
-                        None => (
-                            exit_of(&script.defaults, &Outcome::default())?,
-                            duration_of(&script.defaults, &Outcome::default())?,
-                        ),
+                        None => (exit_of(&[&script.defaults])?, duration_of(&[&script.defaults])?),
                     };
                     pending_seq += 1;
                     pending.insert((now + dur, pending_seq), (s.job, s.attempt, code));
@@ -559,6 +662,32 @@ fn jobnet_key(engine: &Engine, s: &str) -> Result<JobnetKey, SimError> {
     Ok(key)
 }
 
+type OpResult = (String, Result<(), crate::engine::Refusal>);
+
+fn jobnet_op(
+    engine: &mut Engine,
+    jobnet: &str,
+    name: &str,
+    f: impl FnOnce(&mut Engine, &JobnetKey) -> Result<(), crate::engine::Refusal>,
+) -> Result<OpResult, SimError> {
+    let key = jobnet_key(engine, jobnet)?;
+    Ok((format!("{name} {key}"), f(engine, &key)))
+}
+
+fn job_op(
+    engine: &mut Engine,
+    jobnet: &str,
+    job: &JobSel,
+    name: &str,
+    f: impl FnOnce(&mut Engine, JobId) -> Result<(), crate::engine::Refusal>,
+) -> Result<OpResult, SimError> {
+    let key = jobnet_key(engine, jobnet)?;
+    let id = engine
+        .job_id(&key, &job.as_text())
+        .ok_or_else(|| SimError::Invalid(format!("job {} does not exist in jobnet {key}", job.as_text())))?;
+    Ok((format!("{name} {key}/{}", job.as_text()), f(engine, id)))
+}
+
 fn apply(engine: &mut Engine, now: DateTime<Utc>, action: &Action) -> Result<(String, String), SimError> {
     let (text, result) = match action {
         Action::Start { jobnet, vparam } => {
@@ -568,6 +697,33 @@ fn apply(engine: &mut Engine, now: DateTime<Utc>, action: &Action) -> Result<(St
         Action::Cancel { jobnet } => {
             let key = jobnet_key(engine, jobnet)?;
             (format!("cancel {key}"), engine.cancel_jobnet(now, &key))
+        }
+        Action::Pause { jobnet } => jobnet_op(engine, jobnet, "pause", |e, k| e.pause_jobnet(now, k))?,
+        Action::Continue { jobnet } => jobnet_op(engine, jobnet, "continue", |e, k| e.continue_jobnet(now, k))?,
+        Action::Disable { jobnet } => jobnet_op(engine, jobnet, "disable", |e, k| e.disable_jobnet(now, k))?,
+        Action::Enable { jobnet } => jobnet_op(engine, jobnet, "enable", |e, k| e.enable_jobnet(now, k))?,
+        Action::Confirm { jobnet } => jobnet_op(engine, jobnet, "confirm", |e, k| e.confirm_jobnet(now, k))?,
+        Action::ReleaseCarryOver { jobnet } => {
+            jobnet_op(engine, jobnet, "release_carry_over", |e, k| e.release_carry_over(now, k))?
+        }
+        Action::CancelCompletion { jobnet } => {
+            jobnet_op(engine, jobnet, "cancel_completion", |e, k| e.cancel_completion(now, k))?
+        }
+        Action::Restart { jobnet } => jobnet_op(engine, jobnet, "restart", |e, k| e.restart_jobnet(now, k))?,
+        Action::RestartJob { jobnet, job } => {
+            job_op(engine, jobnet, job, "restart_job", |e, id| e.restart_job(now, id))?
+        }
+        Action::PauseJob { jobnet, job } => job_op(engine, jobnet, job, "pause_job", |e, id| e.pause_job(now, id))?,
+        Action::ContinueJob { jobnet, job } => {
+            job_op(engine, jobnet, job, "continue_job", |e, id| e.continue_job(now, id))?
+        }
+        Action::DisableJob { jobnet, job } => {
+            job_op(engine, jobnet, job, "disable_job", |e, id| e.disable_job(now, id))?
+        }
+        Action::EnableJob { jobnet, job } => job_op(engine, jobnet, job, "enable_job", |e, id| e.enable_job(now, id))?,
+        Action::Recover { jobnet, job, op } => {
+            let op = *op;
+            job_op(engine, jobnet, job, "recover", |e, id| e.recover(now, id, op))?
         }
         Action::CancelJob { jobnet, job } => {
             let key = jobnet_key(engine, jobnet)?;

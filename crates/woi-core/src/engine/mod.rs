@@ -24,9 +24,11 @@ use crate::messages::{self, Level};
 use crate::model::{JobDef, JobKind, JobnetDef, WaitMode};
 
 mod msgevent;
+mod ops;
 mod restore;
 mod schedule;
 pub use msgevent::{EventCount, RaiseRequest, Reception, check_vparam};
+pub use ops::RecoveryOp;
 pub use restore::RestoreReport;
 
 /// Status of a jobnet (spec 01 §2.9).
@@ -521,6 +523,8 @@ struct JobRt {
     skipped: bool,
     disabled: bool,
     paused: bool,
+    /// Paused while its start condition became true: starts on Continue.
+    held: bool,
     holds_resource: bool,
     holds_slot: bool,
     or_dead: bool,
@@ -544,6 +548,7 @@ impl JobRt {
             skipped: false,
             disabled: false,
             paused: false,
+            held: false,
             holds_resource: false,
             holds_slot: false,
             or_dead: false,
@@ -568,12 +573,15 @@ impl JobRt {
             JobStatus::Abended | JobStatus::Cancelled => Bits { failed: true, resolved: true, ..Bits::default() },
             JobStatus::Bypassed => Bits { bypassed: true, resolved: true, ..Bits::default() },
             JobStatus::Disabled if self.skipped => Bits { normal: true, resolved: true, ..Bits::default() },
-            JobStatus::Disabled | JobStatus::Paused => Bits::default(),
+            JobStatus::Paused => Bits { resolved: self.held, ..Bits::default() },
+            JobStatus::Disabled => Bits::default(),
         }
     }
 
+    /// Executing, queued, or paused with its start condition met: the jobnet
+    /// cannot end while such a job exists.
     fn is_active(&self) -> bool {
-        matches!(self.status, JobStatus::Executing | JobStatus::Warning) || self.queued
+        matches!(self.status, JobStatus::Executing | JobStatus::Warning) || self.queued || self.held
     }
 }
 
@@ -619,6 +627,8 @@ struct Instance {
     rescheduled_while_held: bool,
     /// The environment stopped while it ran: nothing more starts, it ends abnormally.
     interrupted: bool,
+    /// Status before a pause or disable.
+    held_status: Option<JobnetStatus>,
 }
 
 impl Instance {
@@ -654,6 +664,7 @@ impl Instance {
             next_start: None,
             rescheduled_while_held: false,
             interrupted: false,
+            held_status: None,
         }
     }
 }
@@ -1137,6 +1148,7 @@ impl Engine {
         let eligible = match j.status {
             JobStatus::Waiting => !j.queued,
             JobStatus::Disabled => !j.skipped,
+            JobStatus::Paused => !j.held,
             _ => false,
         };
         if !eligible {
@@ -1178,6 +1190,14 @@ impl Engine {
                 }
             }
         };
+        if self.instances[id.instance as usize].jobs[id.index as usize].status == JobStatus::Paused {
+            // A paused job never starts; once its condition holds it is "held"
+            // (the jobnet stays executing) until Continue.
+            if matches!(decision, Decision::Start | Decision::StartOr) {
+                self.set_held(id, true);
+            }
+            return;
+        }
         match decision {
             Decision::Wait => {}
             Decision::Bypass => self.set_job_status(id, JobStatus::Bypassed, None),
@@ -1253,6 +1273,20 @@ impl Engine {
             }
         }
         self.acquire_slot(id);
+    }
+
+    fn set_held(&mut self, id: JobId, held: bool) {
+        let inst = &mut self.instances[id.instance as usize];
+        let j = &mut inst.jobs[id.index as usize];
+        if j.held == held {
+            return;
+        }
+        let (old_bits, old_active) = (j.bits(), j.is_active());
+        j.held = held;
+        let (new_bits, new_active) = (j.bits(), j.is_active());
+        Self::adjust(inst, new_active, old_active, false, false);
+        self.bits_changed(id, old_bits, new_bits);
+        self.mark_dirty(id.instance);
     }
 
     fn set_queued(&mut self, id: JobId, queued: bool) {

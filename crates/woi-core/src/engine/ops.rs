@@ -1,0 +1,537 @@
+//! Operator operations (spec 01 §3.3.4, §3.4.3, §3.5): the jobnet operations
+//! (pause, continue, disable, enable, confirm, release carry-over, cancel
+//! completion, restart; start and cancel live in the parent module), the job
+//! operations (restart, pause, continue, disable, enable; cancel in the
+//! parent module) and the recovery operations of the jobnet monitor.
+//!
+//! Each operation either applies or returns a [`Refusal`] and changes nothing.
+
+use std::collections::BTreeSet;
+
+use chrono::{DateTime, Utc};
+
+use super::{Engine, JobId, JobStatus, JobnetStatus, Refusal};
+use crate::defs::JobnetKey;
+use crate::messages::{self, Level};
+
+/// Recovery operations of the jobnet monitor (spec 01 §3.5.2).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RecoveryOp {
+    /// Run the job (a jobnet icon: its jobnet from the start) and its successors.
+    StartFrom,
+    /// Jobnet icons only: restart the icon's jobnet from its failed job.
+    RestartFrom,
+    /// Non-icon jobs only: leave the job as it is and run its successors.
+    StartNext,
+    /// Non-icon jobs only: run only this job; successors are not run.
+    StartOnly,
+}
+
+fn not_allowed(op: &'static str, target: String, status: impl ToString) -> Refusal {
+    Refusal::NotAllowed { op, target, status: status.to_string() }
+}
+
+impl Engine {
+    fn instance_checked(&self, key: &JobnetKey) -> Result<u32, Refusal> {
+        self.by_key.get(key).copied().ok_or_else(|| Refusal::UnknownJobnet(key.to_string()))
+    }
+
+    /// Pause a jobnet. A waiting or finished jobnet keeps its starts: the first
+    /// satisfied start condition is remembered and starts it on Continue. An
+    /// executing jobnet lets running jobs end but starts no new job.
+    pub fn pause_jobnet(&mut self, now: DateTime<Utc>, key: &JobnetKey) -> Result<(), Refusal> {
+        self.now = now;
+        let i = self.instance_checked(key)?;
+        let inst = &mut self.instances[i as usize];
+        if matches!(inst.status, JobnetStatus::Paused | JobnetStatus::Disabled) {
+            return Err(not_allowed("pause", format!("jobnet {key}"), inst.status));
+        }
+        inst.held_status = Some(inst.status);
+        inst.pause_trigger = false;
+        inst.rescheduled_while_held = false;
+        self.set_jobnet_status(i, JobnetStatus::Paused);
+        self.settle();
+        Ok(())
+    }
+
+    /// Release a pause: start now if a start condition was satisfied while
+    /// paused; otherwise back to the prior status (`Waiting` when the jobnet
+    /// was rescheduled at a day change meanwhile).
+    pub fn continue_jobnet(&mut self, now: DateTime<Utc>, key: &JobnetKey) -> Result<(), Refusal> {
+        self.now = now;
+        let i = self.instance_checked(key)?;
+        let inst = &mut self.instances[i as usize];
+        if inst.status != JobnetStatus::Paused {
+            return Err(not_allowed("continue", format!("jobnet {key}"), inst.status));
+        }
+        let prior = inst.held_status.take().unwrap_or(JobnetStatus::Waiting);
+        let triggered = std::mem::take(&mut inst.pause_trigger);
+        let rescheduled = std::mem::take(&mut inst.rescheduled_while_held);
+        if prior.is_running() {
+            // Resume the run: evaluate every waiting job again.
+            self.set_jobnet_status(i, prior);
+            self.reevaluate(i);
+        } else {
+            let back = if rescheduled && prior.is_ended() { JobnetStatus::Waiting } else { prior };
+            self.set_jobnet_status(i, back);
+            if triggered {
+                let inst = &mut self.instances[i as usize];
+                inst.started_on = inst.day;
+                if inst.def.messages.is_some() && Self::messages_satisfied(inst) {
+                    self.try_message_start(i, None);
+                } else {
+                    self.run_instance(i, None);
+                }
+            }
+        }
+        self.settle();
+        Ok(())
+    }
+
+    /// Disable a jobnet: its start triggers are skipped (0332), message events
+    /// are not counted, and as a child it lets its parent's flow continue.
+    pub fn disable_jobnet(&mut self, now: DateTime<Utc>, key: &JobnetKey) -> Result<(), Refusal> {
+        self.now = now;
+        let i = self.instance_checked(key)?;
+        let inst = &mut self.instances[i as usize];
+        if inst.status.is_running() || matches!(inst.status, JobnetStatus::Disabled | JobnetStatus::Paused) {
+            return Err(not_allowed("disable", format!("jobnet {key}"), inst.status));
+        }
+        inst.held_status = Some(inst.status);
+        inst.rescheduled_while_held = false;
+        self.set_jobnet_status(i, JobnetStatus::Disabled);
+        self.settle();
+        Ok(())
+    }
+
+    /// Release a disable: back to the prior status (`Waiting` when rescheduled meanwhile).
+    pub fn enable_jobnet(&mut self, now: DateTime<Utc>, key: &JobnetKey) -> Result<(), Refusal> {
+        self.now = now;
+        let i = self.instance_checked(key)?;
+        let inst = &mut self.instances[i as usize];
+        if inst.status != JobnetStatus::Disabled {
+            return Err(not_allowed("enable", format!("jobnet {key}"), inst.status));
+        }
+        let prior = inst.held_status.take().unwrap_or(JobnetStatus::Waiting);
+        let rescheduled = std::mem::take(&mut inst.rescheduled_while_held);
+        let back = if rescheduled && prior.is_ended() { JobnetStatus::Waiting } else { prior };
+        self.set_jobnet_status(i, back);
+        self.settle();
+        Ok(())
+    }
+
+    /// Confirm an abnormally ended or cancelled jobnet so that it may start
+    /// again (and be rescheduled at the next day change).
+    pub fn confirm_jobnet(&mut self, now: DateTime<Utc>, key: &JobnetKey) -> Result<(), Refusal> {
+        self.now = now;
+        let i = self.instance_checked(key)?;
+        let st = self.instances[i as usize].status;
+        if !matches!(st, JobnetStatus::Abended | JobnetStatus::Cancelled) {
+            return Err(not_allowed("confirm", format!("jobnet {key}"), st));
+        }
+        self.set_jobnet_status(i, JobnetStatus::Confirmed);
+        self.settle();
+        Ok(())
+    }
+
+    /// Release a carry-over: the jobnet counts as finished for the day.
+    pub fn release_carry_over(&mut self, now: DateTime<Utc>, key: &JobnetKey) -> Result<(), Refusal> {
+        self.now = now;
+        let i = self.instance_checked(key)?;
+        let st = self.instances[i as usize].status;
+        if st != JobnetStatus::CarriedOver {
+            return Err(not_allowed("release carry-over", format!("jobnet {key}"), st));
+        }
+        self.set_jobnet_status(i, JobnetStatus::CarryOverReleased);
+        self.settle();
+        Ok(())
+    }
+
+    /// Cancel completion ("revoke end"): a finished jobnet goes back to
+    /// `Waiting` for the current day; a once-a-day message-only jobnet
+    /// recognizes its events again.
+    pub fn cancel_completion(&mut self, now: DateTime<Utc>, key: &JobnetKey) -> Result<(), Refusal> {
+        self.now = now;
+        let i = self.instance_checked(key)?;
+        let inst = &mut self.instances[i as usize];
+        if !(inst.status.is_ended() || inst.status == JobnetStatus::Confirmed) {
+            return Err(not_allowed("cancel completion", format!("jobnet {key}"), inst.status));
+        }
+        inst.started_on = None;
+        self.set_jobnet_status(i, JobnetStatus::Waiting);
+        self.settle();
+        Ok(())
+    }
+
+    /// Restart an abended or cancelled jobnet (or the failed jobs of one in
+    /// warning) per spec 01 §3.5.1: from the failed jobs, or from the restart
+    /// point when the failure is at or after it. Refused while a recovery job runs.
+    pub fn restart_jobnet(&mut self, now: DateTime<Utc>, key: &JobnetKey) -> Result<(), Refusal> {
+        self.now = now;
+        let i = self.instance_checked(key)?;
+        let st = self.instances[i as usize].status;
+        if !matches!(st, JobnetStatus::Abended | JobnetStatus::Cancelled | JobnetStatus::Warning) {
+            return Err(not_allowed("restart", format!("jobnet {key}"), st));
+        }
+        if self.recovery_running(i) {
+            return Err(not_allowed("restart", format!("jobnet {key}"), "running a recovery job"));
+        }
+        self.restart_instance(i);
+        self.settle();
+        Ok(())
+    }
+
+    fn recovery_running(&self, i: u32) -> bool {
+        let inst = &self.instances[i as usize];
+        inst.def.jobs.iter().zip(&inst.jobs).any(|(d, j)| d.recovery.is_some() && j.is_active())
+    }
+
+    /// The failed jobs of an instance, and the jobs to reset for a restart.
+    fn restart_set(&self, i: u32) -> BTreeSet<u32> {
+        let inst = &self.instances[i as usize];
+        let failed: Vec<u32> = (0..inst.jobs.len() as u32)
+            .filter(|&j| {
+                matches!(inst.jobs[j as usize].status, JobStatus::Abended | JobStatus::Cancelled)
+                    && inst.def.jobs[j as usize].recovery.is_none()
+            })
+            .collect();
+        let mut set: BTreeSet<u32> = failed.iter().copied().collect();
+        let rp = inst.def.jobs.iter().position(|d| d.restart_point).map(|p| p as u32);
+        if let Some(rp) = rp {
+            // The restart point is ignored when a failure lies before it (an ancestor).
+            let before = failed.iter().any(|&f| f != rp && self.reaches(i, f, rp));
+            if !before && !failed.is_empty() {
+                set.insert(rp);
+                set.extend(self.descendants(i, rp));
+            }
+        }
+        set
+    }
+
+    fn descendants(&self, i: u32, from: u32) -> BTreeSet<u32> {
+        let flow = &self.instances[i as usize].flow;
+        let mut seen = BTreeSet::new();
+        let mut stack = vec![from];
+        while let Some(n) = stack.pop() {
+            for &s in &flow.succs[n as usize] {
+                if seen.insert(s) {
+                    stack.push(s);
+                }
+            }
+        }
+        seen
+    }
+
+    fn reaches(&self, i: u32, from: u32, to: u32) -> bool {
+        self.descendants(i, from).contains(&to)
+    }
+
+    /// Reset the restart set to Waiting and run again; child jobnets of failed
+    /// icons restart from their own failed jobs.
+    fn restart_instance(&mut self, i: u32) {
+        let set = self.restart_set(i);
+        let inst = &mut self.instances[i as usize];
+        let was_running = inst.status.is_running();
+        inst.interrupted = false;
+        inst.cancelling = false;
+        inst.ended_at = None;
+        inst.exit_code = None;
+        let (comment, key) = (inst.def.comment.clone(), inst.key.clone());
+        if !was_running {
+            inst.warning = false;
+            self.set_jobnet_status(i, JobnetStatus::Executing);
+            self.log(i, Level::Info, messages::started(&comment, &key.jobnet, &key.project));
+            self.arm_end_delay(i);
+        }
+        // Reset in reverse topological order is not needed: counters follow each change.
+        let mut icons = Vec::new();
+        for &j in &set {
+            let id = JobId { instance: i, index: j };
+            let jr = &self.instances[i as usize].jobs[j as usize];
+            if jr.is_active() {
+                continue;
+            }
+            let failed_icon = self.instances[i as usize].def.jobs[j as usize].is_jobnet_icon()
+                && matches!(jr.status, JobStatus::Abended | JobStatus::Cancelled);
+            let (paused, disabled) = (jr.paused, jr.disabled);
+            let to = if disabled {
+                JobStatus::Disabled
+            } else if paused {
+                JobStatus::Paused
+            } else {
+                JobStatus::Waiting
+            };
+            let jm = &mut self.instances[i as usize].jobs[j as usize];
+            jm.or_dead = false;
+            jm.skipped = false;
+            jm.held = false;
+            jm.delayed = false;
+            self.set_job_status(id, to, None);
+            if failed_icon {
+                icons.push(id);
+            }
+        }
+        // Failed jobnet icons restart their jobnet from its failed jobs.
+        for id in icons {
+            if let Some(child) = self.child_of(id).filter(|&c| {
+                matches!(self.instances[c as usize].status, JobnetStatus::Abended | JobnetStatus::Cancelled)
+            }) {
+                self.instances[id.instance as usize].jobs[id.index as usize].attempt += 1;
+                self.instances[id.instance as usize].jobs[id.index as usize].started_at = Some(self.now);
+                self.set_job_status(id, JobStatus::Executing, None);
+                self.instances[child as usize].parent = Some(id);
+                self.restart_instance(child);
+            }
+        }
+        self.reevaluate(i);
+    }
+
+    fn child_of(&self, id: JobId) -> Option<u32> {
+        let inst = &self.instances[id.instance as usize];
+        let def = &inst.def.jobs[id.index as usize];
+        let name = def.jobnet.as_deref()?;
+        self.by_key.get(&JobnetKey::new(&inst.key.project, name)).copied()
+    }
+
+    /// Queue every waiting, disabled or paused job of an instance for evaluation.
+    fn reevaluate(&mut self, i: u32) {
+        let n = self.instances[i as usize].jobs.len() as u32;
+        for index in 0..n {
+            self.worklist.push_back(JobId { instance: i, index });
+        }
+        self.mark_dirty(i);
+    }
+
+    // ----- job operations -------------------------------------------------
+
+    fn job_checked(&self, id: JobId) -> Result<(String, JobStatus), Refusal> {
+        self.check_job(id)
+    }
+
+    /// Restart an abended or cancelled job: it runs again and its successors
+    /// follow. Refused while its recovery job runs, and for recovery jobs.
+    pub fn restart_job(&mut self, now: DateTime<Utc>, id: JobId) -> Result<(), Refusal> {
+        self.now = now;
+        let (name, st) = self.job_checked(id)?;
+        if !matches!(st, JobStatus::Abended | JobStatus::Cancelled) {
+            return Err(not_allowed("restart", format!("job {name}"), st));
+        }
+        let inst = &self.instances[id.instance as usize];
+        if inst.def.jobs[id.index as usize].recovery.is_some() {
+            return Err(not_allowed("restart", format!("job {name}"), "a recovery job"));
+        }
+        let number = inst.def.jobs[id.index as usize].number;
+        let recovering = inst
+            .def
+            .jobs
+            .iter()
+            .zip(&inst.jobs)
+            .any(|(d, j)| d.recovery.is_some_and(|r| r.target == number) && j.is_active());
+        if recovering {
+            return Err(not_allowed("restart", format!("job {name}"), "running its recovery job"));
+        }
+        if !inst.status.is_running() {
+            let i = id.instance;
+            let inst = &mut self.instances[i as usize];
+            inst.interrupted = false;
+            inst.ended_at = None;
+            inst.exit_code = None;
+            inst.warning = false;
+            let (comment, key) = (inst.def.comment.clone(), inst.key.clone());
+            self.set_jobnet_status(i, JobnetStatus::Executing);
+            self.log(i, Level::Info, messages::started(&comment, &key.jobnet, &key.project));
+        }
+        self.instances[id.instance as usize].jobs[id.index as usize].or_dead = false;
+        self.set_job_status(id, JobStatus::Waiting, None);
+        self.begin_job(id);
+        self.settle();
+        Ok(())
+    }
+
+    /// Pause a job: while paused it does not start even when its condition
+    /// holds (nor do its successors). A finished job is paused for its next run.
+    pub fn pause_job(&mut self, now: DateTime<Utc>, id: JobId) -> Result<(), Refusal> {
+        self.now = now;
+        let (name, st) = self.job_checked(id)?;
+        let j = &self.instances[id.instance as usize].jobs[id.index as usize];
+        if j.paused || st == JobStatus::Disabled || j.is_active() {
+            return Err(not_allowed("pause", format!("job {name}"), st));
+        }
+        self.instances[id.instance as usize].jobs[id.index as usize].paused = true;
+        if st == JobStatus::Waiting {
+            self.set_job_status(id, JobStatus::Paused, None);
+        }
+        self.settle();
+        Ok(())
+    }
+
+    /// Release a job's pause: it starts now if its condition was met while
+    /// paused, otherwise it waits again.
+    pub fn continue_job(&mut self, now: DateTime<Utc>, id: JobId) -> Result<(), Refusal> {
+        self.now = now;
+        let (name, st) = self.job_checked(id)?;
+        let j = &self.instances[id.instance as usize].jobs[id.index as usize];
+        if !j.paused {
+            return Err(not_allowed("continue", format!("job {name}"), st));
+        }
+        let held = j.held;
+        self.instances[id.instance as usize].jobs[id.index as usize].paused = false;
+        if st == JobStatus::Paused {
+            self.set_held(id, false);
+            self.set_job_status(id, JobStatus::Waiting, None);
+            if held {
+                self.begin_job(id);
+            } else {
+                self.worklist.push_back(id);
+            }
+        }
+        self.settle();
+        Ok(())
+    }
+
+    /// Disable a job: when its turn comes it is skipped and treated as ended
+    /// normally, so its successors start.
+    pub fn disable_job(&mut self, now: DateTime<Utc>, id: JobId) -> Result<(), Refusal> {
+        self.now = now;
+        let (name, st) = self.job_checked(id)?;
+        let j = &self.instances[id.instance as usize].jobs[id.index as usize];
+        if j.disabled || j.is_active() || st == JobStatus::Paused {
+            return Err(not_allowed("disable", format!("job {name}"), st));
+        }
+        self.instances[id.instance as usize].jobs[id.index as usize].disabled = true;
+        if st == JobStatus::Waiting {
+            self.set_job_status(id, JobStatus::Disabled, None);
+            self.worklist.push_back(id);
+        }
+        self.settle();
+        Ok(())
+    }
+
+    /// Release a job's disable: back to waiting (refused once it was skipped in the current run).
+    pub fn enable_job(&mut self, now: DateTime<Utc>, id: JobId) -> Result<(), Refusal> {
+        self.now = now;
+        let (name, st) = self.job_checked(id)?;
+        let j = &self.instances[id.instance as usize].jobs[id.index as usize];
+        if !j.disabled || (st == JobStatus::Disabled && j.skipped) {
+            return Err(not_allowed(
+                "enable",
+                format!("job {name}"),
+                if j.skipped { "already skipped" } else { "enabled" },
+            ));
+        }
+        self.instances[id.instance as usize].jobs[id.index as usize].disabled = false;
+        if st == JobStatus::Disabled {
+            self.set_job_status(id, JobStatus::Waiting, None);
+            self.worklist.push_back(id);
+        }
+        self.settle();
+        Ok(())
+    }
+
+    // ----- recovery operations ---------------------------------------------
+
+    /// A recovery operation of the jobnet monitor (spec 01 §3.5.2) on job `id`.
+    pub fn recover(&mut self, now: DateTime<Utc>, id: JobId, op: RecoveryOp) -> Result<(), Refusal> {
+        self.now = now;
+        let (name, st) = self.job_checked(id)?;
+        let i = id.instance;
+        let target = format!("job {name}");
+        let is_icon = self.instances[i as usize].def.jobs[id.index as usize].is_jobnet_icon();
+        if self.recovery_running(i) {
+            return Err(not_allowed("recovery", target, "a recovery job is running"));
+        }
+        if self.upper_waiting(i) {
+            return Err(not_allowed("recovery", target, "an upper-level jobnet is waiting"));
+        }
+        match (op, is_icon) {
+            (RecoveryOp::RestartFrom, false) => {
+                return Err(not_allowed("restart from the job", target, "not a jobnet icon"));
+            }
+            (RecoveryOp::StartNext | RecoveryOp::StartOnly, true) => {
+                return Err(not_allowed("start only / from the next job", target, "a jobnet icon"));
+            }
+            _ => {}
+        }
+        if st.is_active_status() {
+            return Err(not_allowed("recovery", target, st));
+        }
+        let succs = self.descendants(i, id.index);
+        let inst = &self.instances[i as usize];
+        let succ_started = succs.iter().any(|&s| {
+            let j = &inst.jobs[s as usize];
+            j.is_active() || j.status.is_final()
+        });
+        let succ_waiting = succs.iter().any(|&s| inst.jobs[s as usize].status == JobStatus::Waiting);
+        match op {
+            RecoveryOp::StartOnly if succ_waiting && !succ_started => {
+                return Err(not_allowed("start only the job", target, "its successors are waiting"));
+            }
+            RecoveryOp::StartFrom | RecoveryOp::StartNext | RecoveryOp::RestartFrom if succ_started => {
+                return Err(not_allowed("recovery", target, "a successor has already run; use start only"));
+            }
+            _ => {}
+        }
+        // The jobnet runs again.
+        if !self.instances[i as usize].status.is_running() {
+            let inst = &mut self.instances[i as usize];
+            inst.interrupted = false;
+            inst.ended_at = None;
+            inst.exit_code = None;
+            inst.warning = false;
+            let (comment, key) = (inst.def.comment.clone(), inst.key.clone());
+            self.set_jobnet_status(i, JobnetStatus::Executing);
+            self.log(i, Level::Info, messages::started(&comment, &key.jobnet, &key.project));
+        }
+        match op {
+            RecoveryOp::StartFrom => {
+                self.set_job_status(id, JobStatus::Waiting, None);
+                self.begin_job(id);
+            }
+            RecoveryOp::RestartFrom => {
+                if let Some(child) = self.child_of(id) {
+                    self.instances[i as usize].jobs[id.index as usize].attempt += 1;
+                    self.set_job_status(id, JobStatus::Executing, None);
+                    self.instances[child as usize].parent = Some(id);
+                    self.restart_instance(child);
+                }
+            }
+            RecoveryOp::StartNext => {
+                // The job keeps its status; its successors run as if it had ended normally.
+                for s in self.instances[i as usize].flow.succs[id.index as usize].clone() {
+                    let sid = JobId { instance: i, index: s };
+                    if self.instances[i as usize].jobs[s as usize].status == JobStatus::Waiting {
+                        self.begin_job(sid);
+                    }
+                }
+            }
+            RecoveryOp::StartOnly => {
+                // Successors that already ran are not run again: detach them by
+                // running the job alone (they keep their status).
+                self.set_job_status(id, JobStatus::Waiting, None);
+                self.begin_job(id);
+            }
+        }
+        self.mark_dirty(i);
+        self.settle();
+        Ok(())
+    }
+
+    fn upper_waiting(&self, i: u32) -> bool {
+        let mut cur = self.instances[i as usize].parent;
+        while let Some(p) = cur {
+            let inst = &self.instances[p.instance as usize];
+            if inst.status == JobnetStatus::Waiting {
+                return true;
+            }
+            cur = inst.parent;
+        }
+        false
+    }
+}
+
+impl JobStatus {
+    fn is_active_status(self) -> bool {
+        matches!(self, JobStatus::Executing | JobStatus::Warning)
+    }
+}
