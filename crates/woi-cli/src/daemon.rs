@@ -121,7 +121,29 @@ pub struct RunOptions<'a> {
     pub json: bool,
 }
 
-async fn open_runtime(o: &RunOptions<'_>) -> Result<Option<(Runtime, Arc<SqliteStore>)>, String> {
+/// Hold the data directory for this process: one scheduler per data directory.
+fn lock_data_dir(data: &Path) -> Result<std::fs::File, String> {
+    std::fs::create_dir_all(data).map_err(|e| format!("{}: {e}", data.display()))?;
+    let path = data.join("woi.lock");
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .read(true)
+        .write(true)
+        .open(&path)
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => Err(format!(
+            "data directory {} is in use by another woi scheduler (woi run / woi serve); stop it or use --data",
+            data.display()
+        )),
+        Err(std::fs::TryLockError::Error(e)) => Err(format!("{}: {e}", path.display())),
+    }
+}
+
+async fn open_runtime(o: &RunOptions<'_>) -> Result<Option<(Runtime, Arc<SqliteStore>, std::fs::File)>, String> {
+    let lock = lock_data_dir(o.data)?;
     let store = open_store(o.data).await?;
     if !o.defs.is_empty() && apply_files(&store, o.defs).await?.is_none() {
         return Ok(None);
@@ -136,13 +158,13 @@ async fn open_runtime(o: &RunOptions<'_>) -> Result<Option<(Runtime, Arc<SqliteS
     for (jobnet, at, action) in &report.missed_starts {
         eprintln!("recovered: start of {jobnet} at {} was missed ({action})", at.to_rfc3339());
     }
-    Ok(Some((rt, store)))
+    Ok(Some((rt, store, lock)))
 }
 
 /// `woi run P/N`: start a jobnet now, follow it to its end, print its jobs.
 pub async fn run(o: &RunOptions<'_>, jobnet: &str, vparam: Option<&str>) -> Result<ExitCode, String> {
     let key = JobnetKey::parse(jobnet).ok_or_else(|| format!("{jobnet:?}: expected PROJECT/JOBNET"))?;
-    let Some((rt, store)) = open_runtime(o).await? else { return Ok(ExitCode::from(1)) };
+    let Some((rt, store, _lock)) = open_runtime(o).await? else { return Ok(ExitCode::from(1)) };
     let tz = rt_tz(&store).await;
     let h = rt.handle();
     let mut events = h.subscribe();
@@ -222,7 +244,7 @@ async fn rt_tz(store: &SqliteStore) -> chrono_tz::Tz {
 
 /// `woi serve`: run the scheduler until Ctrl-C or SIGTERM, logging events.
 pub async fn serve(o: &RunOptions<'_>) -> Result<ExitCode, String> {
-    let Some((rt, store)) = open_runtime(o).await? else { return Ok(ExitCode::from(1)) };
+    let Some((rt, store, _lock)) = open_runtime(o).await? else { return Ok(ExitCode::from(1)) };
     let tz = rt_tz(&store).await;
     let h = rt.handle();
     let mut events = h.subscribe();

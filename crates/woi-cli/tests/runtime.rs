@@ -1,0 +1,184 @@
+//! The durable runtime through the real `woi` binary: real processes, the
+//! SQLite store in a temporary data directory, `kill -9` recovery, a locked
+//! data directory and a corrupt database.
+
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+const WOI: &str = env!("CARGO_BIN_EXE_woi");
+
+const DEFS: &str = r#"
+[[jobnet]]
+project = "P"
+name = "REAL"
+comment = "Real"
+[[jobnet.job]]
+number = 1
+command = "true"
+[[jobnet.job]]
+number = 2
+command = "sh -c 'echo hello; exit 3'"
+after = [1]
+normal_limit = 4
+[[jobnet.job]]
+number = 3
+command = "sh -c 'exit 7'"
+after = [1]
+[[jobnet.job]]
+number = 4
+command = "true"
+after = [3]
+
+[[jobnet]]
+project = "P"
+name = "SLOW"
+comment = "Slow"
+[[jobnet.job]]
+number = 1
+command = "sleep 60"
+
+[[jobnet]]
+project = "P"
+name = "QUICK"
+comment = "Quick"
+[[jobnet.job]]
+number = 1
+command = "true"
+"#;
+
+fn woi(args: &[&str], cwd: &Path) -> Output {
+    Command::new(WOI).args(args).current_dir(cwd).output().expect("run woi")
+}
+
+fn setup() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("defs.toml"), DEFS).expect("write defs");
+    dir
+}
+
+fn json(out: &Output) -> serde_json::Value {
+    serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&out.stdout)))
+}
+
+#[test]
+fn run_executes_real_commands_and_keeps_history() {
+    let dir = setup();
+    let out = woi(&["run", "P/REAL", "--defs", "defs.toml", "--json"], dir.path());
+    assert_eq!(out.status.code(), Some(3), "abended run exits 3: {}", String::from_utf8_lossy(&out.stderr));
+    let v = json(&out);
+    assert_eq!(v["jobnet"]["status"], "abended");
+    assert_eq!(v["jobnet"]["exit_code"], 7);
+    let jobs = v["jobs"].as_array().expect("jobs");
+    let status: Vec<&str> = jobs.iter().map(|j| j["status"].as_str().unwrap_or("")).collect();
+    assert_eq!(status, ["completed", "pseudo_normal", "abended", "waiting"]);
+    assert_eq!(jobs[1]["exit"]["code"], 3);
+
+    // History survives the process.
+    let h = woi(&["history", "P/REAL", "--json"], dir.path());
+    assert!(h.status.success());
+    let v = json(&h);
+    assert_eq!(v["runs"][0]["status"], "abended");
+    assert_eq!(v["jobs"].as_array().map(Vec::len), Some(3), "three jobs ran");
+
+    // A second run gets run number 2.
+    let out = woi(&["run", "P/REAL", "--json"], dir.path());
+    assert_eq!(json(&out)["jobnet"]["run"], 2);
+}
+
+#[test]
+fn model_009_kill_9_during_a_job_then_restart_ends_it_with_239() {
+    let dir = setup();
+    assert!(woi(&["apply", "defs.toml"], dir.path()).status.success());
+    let mut child = Command::new(WOI)
+        .args(["run", "P/SLOW"])
+        .current_dir(dir.path())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn");
+    // Wait until the journal says the job is executing.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let s = woi(&["status", "--json"], dir.path());
+        let v: serde_json::Value = serde_json::from_slice(&s.stdout).unwrap_or_default();
+        let executing =
+            v.as_array().is_some_and(|a| a.iter().any(|j| j["key"] == "P/SLOW" && j["status"] == "executing"));
+        if executing {
+            break;
+        }
+        assert!(Instant::now() < deadline, "P/SLOW never started");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    child.kill().expect("kill -9");
+    let _ = child.wait();
+
+    // The next scheduler start recovers: the job ends with 239, the jobnet abends.
+    let out = woi(&["run", "P/QUICK"], dir.path());
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("P/SLOW/1") && err.contains("239"), "recovery is reported: {err}");
+    let v = json(&woi(&["history", "P/SLOW", "--json"], dir.path()));
+    assert_eq!(v["runs"][0]["status"], "abended");
+    assert_eq!(v["runs"][0]["exit_code"], 239);
+    assert_eq!(v["jobs"][0]["exit_code"], 239);
+    // Recovery happens once: a further start does not touch P/SLOW again.
+    let out = woi(&["run", "P/QUICK"], dir.path());
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("P/SLOW"));
+    // The orphaned `sleep 60` of the killed scheduler is left to end by itself.
+}
+
+#[test]
+fn a_second_scheduler_on_the_same_data_directory_is_refused() {
+    let dir = setup();
+    assert!(woi(&["apply", "defs.toml"], dir.path()).status.success());
+    let mut child = Command::new(WOI)
+        .args(["serve"])
+        .current_dir(dir.path())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let out = loop {
+        let out = woi(&["run", "P/QUICK"], dir.path());
+        if !out.status.success() || Instant::now() > deadline {
+            break out;
+        }
+        // The daemon may not hold the lock yet.
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let _ = child.kill();
+    let _ = child.wait();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("in use by another woi scheduler"));
+}
+
+#[test]
+fn a_corrupt_database_is_a_clear_error_not_a_panic() {
+    let dir = setup();
+    std::fs::create_dir_all(dir.path().join("woi-data")).expect("mkdir");
+    std::fs::write(dir.path().join("woi-data/woi.db"), vec![0x42u8; 8192]).expect("garbage");
+    for args in [&["status"][..], &["run", "P/QUICK", "--defs", "defs.toml"][..]] {
+        let out = woi(args, dir.path());
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("woi.db") && !err.contains("panicked"), "{args:?}: {err}");
+    }
+}
+
+#[test]
+fn invalid_definitions_are_not_applied() {
+    let dir = setup();
+    std::fs::write(
+        dir.path().join("bad.toml"),
+        "[[jobnet]]\nproject = \"P\"\nname = \"B\"\n[[jobnet.job]]\nnumber = 1\ncommand = \"x\"\nafter = [9]\n",
+    )
+    .expect("write");
+    let out = woi(&["apply", "bad.toml"], dir.path());
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("predecessor job 9 does not exist"));
+    let out = woi(&["status"], dir.path());
+    assert_eq!(out.status.code(), Some(2), "nothing was applied");
+}
