@@ -95,7 +95,24 @@ impl Engine {
             && inst.status == JobnetStatus::Waiting
             && inst.run > 0
             && inst.started_on != old_day;
+        // A time-started jobnet is rescheduled only for a startup day; on other
+        // days it keeps showing how its last run ended (spec 01 §3.4.2).
+        let time_started = matches!(
+            inst.def.start,
+            StartCondition::Time(_)
+                | StartCondition::Times(_)
+                | StartCondition::Interval(_)
+                | StartCondition::EnvironmentStart
+        );
         let next_status = match inst.status {
+            JobnetStatus::Completed
+            | JobnetStatus::PseudoNormal
+            | JobnetStatus::Confirmed
+            | JobnetStatus::CarryOverReleased
+                if time_started && !startup =>
+            {
+                Some(inst.status)
+            }
             JobnetStatus::Completed
             | JobnetStatus::PseudoNormal
             | JobnetStatus::Confirmed
