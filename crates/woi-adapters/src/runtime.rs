@@ -301,7 +301,7 @@ impl Runtime {
         };
         self.store.save_output(&output).await?;
         let now = self.clock.now();
-        self.engine.handle_job_ended(now, done.job, done.attempt, done.result.exit);
+        self.engine.handle_job_result(now, done.job, done.attempt, done.result.exit, &done.result.output);
         self.flush().await
     }
 
@@ -376,18 +376,17 @@ impl Runtime {
         for action in actions {
             match action {
                 Effect::StartJob(s) => {
+                    // The engine has substituted @.VPARAM@ and the variables.
                     let def = s.def();
-                    let vparam = s.vparam.as_deref().unwrap_or("");
-                    let subst = |text: &str| text.replace("@.VPARAM@", vparam);
                     let run = JobRun {
                         jobnet: s.jobnet.clone(),
                         number: s.number,
                         name: s.name.clone(),
                         attempt: s.attempt,
                         kind: def.kind,
-                        command: subst(&def.command),
-                        params: def.params.as_deref().map(subst),
-                        directory: def.directory.as_deref().map(subst),
+                        command: def.command.clone(),
+                        params: def.params.clone(),
+                        directory: def.directory.clone(),
                         env: {
                             let mut env = def.env.clone();
                             if let Some(v) = &s.vparam {

@@ -6,6 +6,7 @@ use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
+
 const WOI: &str = env!("CARGO_BIN_EXE_woi");
 
 const DEFS: &str = r#"
@@ -140,15 +141,12 @@ fn a_second_scheduler_on_the_same_data_directory_is_refused() {
         .stderr(Stdio::piped())
         .spawn()
         .expect("spawn");
-    let deadline = Instant::now() + Duration::from_secs(20);
-    let out = loop {
-        let out = woi(&["run", "P/QUICK"], dir.path());
-        if !out.status.success() || Instant::now() > deadline {
-            break out;
-        }
-        // The daemon may not hold the lock yet.
-        std::thread::sleep(Duration::from_millis(50));
-    };
+    // Wait until the daemon says it runs (it then holds the data directory).
+    let stderr = child.stderr.take().expect("stderr");
+    let mut lines = std::io::BufRead::lines(std::io::BufReader::new(stderr));
+    let started = lines.by_ref().take(20).any(|l| l.is_ok_and(|l| l.contains("scheduler running")));
+    assert!(started, "woi serve did not start");
+    let out = woi(&["run", "P/QUICK"], dir.path());
     let _ = child.kill();
     let _ = child.wait();
     assert_eq!(out.status.code(), Some(2));

@@ -90,6 +90,9 @@ pub struct Outcome {
     /// How long the job runs: `"90s"`, `"5m"`, `"1h30m"` or seconds as a number.
     #[serde(default)]
     pub duration: Option<DurationSpec>,
+    /// What the job prints (its `NAME=VALUE` lines feed jobnet variables).
+    #[serde(default)]
+    pub output: Option<String>,
 }
 
 /// Exit code in a script.
@@ -384,6 +387,13 @@ pub fn render_event(e: &ReportEvent) -> String {
             format!("{t} event {event} not recognized by {jobnet} count={count}: {}", reason.as_deref().unwrap_or(""))
         }
         EventKind::MessageCountsCleared { jobnet } => format!("{t} event counts of {jobnet} cleared"),
+        EventKind::JobOutput { jobnet, job, output, .. } => {
+            format!("{t} job {jobnet}/{job} output {}", output.trim_end().replace('\n', " | "))
+        }
+        EventKind::JobnetVariables { jobnet, variables } => {
+            let list: Vec<String> = variables.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            format!("{t} jobnet {jobnet} variables {}", list.join(" "))
+        }
         EventKind::CopyCreated { jobnet, source, suffix } => {
             format!("{t} jobnet {jobnet} copied from {source} (suffix {suffix})")
         }
@@ -490,6 +500,9 @@ fn duration_of(levels: &[&Outcome]) -> Result<Duration, SimError> {
     }
 }
 
+/// A scripted job end: the job, its attempt, its code and its output.
+type Pending = (JobId, u32, ExitCode, String);
+
 /// Limit on processed steps, so a script can never hang.
 pub const MAX_STEPS: u64 = 5_000_000;
 
@@ -568,7 +581,7 @@ pub fn run(env: Arc<Environment>, script: &Script) -> Result<Report, SimError> {
     let mut inputs = inputs.into_iter().peekable();
 
     let mut runs: BTreeMap<(JobnetKey, u16), usize> = BTreeMap::new();
-    let mut pending: BTreeMap<(DateTime<Utc>, u64), (JobId, u32, ExitCode)> = BTreeMap::new();
+    let mut pending: BTreeMap<(DateTime<Utc>, u64), Pending> = BTreeMap::new();
     let mut pending_seq = 0u64;
     let mut events: Vec<Event> = Vec::new();
     let mut results = Vec::new();
@@ -586,24 +599,21 @@ pub fn run(env: Arc<Environment>, script: &Script) -> Result<Report, SimError> {
                     let n = runs.entry(k.clone()).or_insert(0);
                     let run_index = *n;
                     *n += 1;
-                    let (code, dur) = match outcomes.get(&k) {
+                    let defaults: &Outcome = &script.defaults;
+                    let levels: Vec<&Outcome> = match outcomes.get(&k) {
                         Some(js) => match js.runs.get(run_index) {
-                            Some(r) => (
-                                exit_of(&[r, &js.outcome, &script.defaults])?,
-                                duration_of(&[r, &js.outcome, &script.defaults])?,
-                            ),
-                            None => (
-                                exit_of(&[&js.outcome, &script.defaults])?,
-                                duration_of(&[&js.outcome, &script.defaults])?,
-                            ),
+                            Some(r) => vec![r, &js.outcome, defaults],
+                            None => vec![&js.outcome, defaults],
                         },
-                        None => (exit_of(&[&script.defaults])?, duration_of(&[&script.defaults])?),
+                        None => vec![defaults],
                     };
+                    let (code, dur) = (exit_of(&levels)?, duration_of(&levels)?);
+                    let output = levels.iter().find_map(|o| o.output.clone()).unwrap_or_default();
                     pending_seq += 1;
-                    pending.insert((now + dur, pending_seq), (s.job, s.attempt, code));
+                    pending.insert((now + dur, pending_seq), (s.job, s.attempt, code, output));
                 }
                 Effect::KillJob { job, attempt, .. } => {
-                    pending.retain(|_, (j, a, _)| !(*j == job && *a == attempt));
+                    pending.retain(|_, (j, a, _, _)| !(*j == job && *a == attempt));
                 }
             }
         }
@@ -627,8 +637,8 @@ pub fn run(env: Arc<Environment>, script: &Script) -> Result<Report, SimError> {
         }
         now = next;
         if next_end == Some(next) {
-            if let Some((_, (job, attempt, code))) = pending.pop_first() {
-                engine.handle_job_ended(now, job, attempt, code);
+            if let Some((_, (job, attempt, code, output))) = pending.pop_first() {
+                engine.handle_job_result(now, job, attempt, code, &output);
             }
         } else if next_timer == Some(next) {
             engine.handle_timeout(now);

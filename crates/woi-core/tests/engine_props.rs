@@ -85,6 +85,7 @@ fn script(specs: &[JobSpec]) -> Script {
                     exit: Some(ExitSpec::Number(s.exit)),
                     origin: None,
                     duration: Some(DurationSpec::Seconds(s.secs * 60)),
+                    output: None,
                 },
                 runs: Vec::new(),
             })

@@ -23,6 +23,7 @@ use crate::exit::{self, EndClass, ExitCode, Judgement};
 use crate::messages::{self, Level};
 use crate::model::{JobDef, JobKind, JobnetDef, WaitMode};
 
+mod builtins;
 mod msgevent;
 mod ops;
 mod restore;
@@ -212,13 +213,14 @@ pub struct JobStart {
     pub run: u32,
     /// Variable parameter of the run.
     pub vparam: Option<Arc<str>>,
-    def: Arc<JobnetDef>,
+    def: Arc<JobDef>,
 }
 
 impl JobStart {
-    /// The job's definition.
+    /// The job's definition with `@.VPARAM@`, jobnet variables and
+    /// job-definition variables substituted.
     pub fn def(&self) -> &JobDef {
-        &self.def.jobs[self.job.index as usize]
+        &self.def
     }
 }
 
@@ -342,6 +344,24 @@ pub enum EventKind {
         planned: DateTime<Utc>,
         /// `run_once` (started on recovery) or `skipped`.
         action: String,
+    },
+    /// The output of a built-in job (external jobs' output goes to the store).
+    JobOutput {
+        /// The jobnet.
+        jobnet: JobnetKey,
+        /// Job number.
+        job: u16,
+        /// Attempt number.
+        attempt: u32,
+        /// The output lines.
+        output: String,
+    },
+    /// The jobnet variables of a run changed (the whole set afterwards).
+    JobnetVariables {
+        /// The jobnet that holds them (the top-level jobnet of the hierarchy).
+        jobnet: JobnetKey,
+        /// Every variable, `<prefix>.<NAME>` → value.
+        variables: BTreeMap<String, String>,
     },
     /// A job-management log record (what monitoring sinks receive).
     Log {
@@ -629,6 +649,10 @@ struct Instance {
     interrupted: bool,
     /// Status before a pause or disable.
     held_status: Option<JobnetStatus>,
+    /// Jobnet variables of the run (kept on the top-level instance of a hierarchy).
+    vars: BTreeMap<String, String>,
+    /// Scheduled operating day of the run (`None` for operator starts).
+    run_day: Option<NaiveDate>,
 }
 
 impl Instance {
@@ -665,6 +689,8 @@ impl Instance {
             rescheduled_while_held: false,
             interrupted: false,
             held_status: None,
+            vars: BTreeMap::new(),
+            run_day: None,
         }
     }
 }
@@ -679,6 +705,8 @@ enum TimerKind {
     Start,
     /// Token: the run number it watches.
     EndDelay,
+    /// A waiting built-in job re-evaluates (token: attempt).
+    Builtin,
 }
 
 #[derive(Debug, Default)]
@@ -703,6 +731,11 @@ pub struct Engine {
     dirty: Vec<u32>,
     seq: u64,
     now: DateTime<Utc>,
+    /// Recent message-event occurrences (for message-event wait jobs).
+    occurrences: VecDeque<crate::builtin::Occurrence>,
+    occurrence_seq: u64,
+    /// Built-in jobs that are waiting, with their parsed command and start.
+    waiting: BTreeMap<JobId, (crate::builtin::Builtin, DateTime<Utc>)>,
 }
 
 impl Engine {
@@ -729,6 +762,9 @@ impl Engine {
             dirty: Vec::new(),
             seq: 0,
             now,
+            occurrences: VecDeque::new(),
+            occurrence_seq: 0,
+            waiting: BTreeMap::new(),
         };
         let keys: Vec<JobnetKey> = e.env.jobnets.keys().chain(e.env.links.keys()).cloned().collect();
         let mut flows: BTreeMap<JobnetKey, Arc<Flow>> = BTreeMap::new();
@@ -881,6 +917,10 @@ impl Engine {
                     self.end_delay_reached(id.instance, attempt);
                     continue;
                 }
+                TimerKind::Builtin => {
+                    self.builtin_wake(id, attempt);
+                    continue;
+                }
                 TimerKind::Predicted | TimerKind::Cutoff => {}
             }
             let j = &self.instances[id.instance as usize].jobs[id.index as usize];
@@ -926,6 +966,7 @@ impl Engine {
             return Err(Refusal::NotAllowed { op: "start", target: format!("jobnet {key}"), status: st.to_string() });
         }
         self.instances[i as usize].parent = None;
+        self.instances[i as usize].run_day = None;
         self.run_instance(i, vparam.map(Arc::from));
         self.settle();
         Ok(())
@@ -1112,6 +1153,10 @@ impl Engine {
         inst.vparam = vparam;
         inst.active = 0;
         inst.failed = 0;
+        if inst.parent.is_none() {
+            // A new top-level run starts with no jobnet variables.
+            inst.vars.clear();
+        }
         for j in &mut inst.jobs {
             let attempt = j.attempt;
             let (disabled, paused) = (j.disabled, j.paused);
@@ -1304,7 +1349,8 @@ impl Engine {
     }
 
     fn acquire_slot(&mut self, id: JobId) {
-        if self.running >= self.config.max_concurrent_jobs {
+        // Built-in jobs run inside the engine and take no execution slot.
+        if self.running >= self.config.max_concurrent_jobs && !self.is_builtin(id) {
             self.slot_queue.push_back(id);
             self.set_queued(id, true);
             return;
@@ -1314,11 +1360,14 @@ impl Engine {
 
     fn dispatch(&mut self, id: JobId) {
         self.set_queued(id, false);
-        self.running += 1;
+        let builtin = self.is_builtin(id);
         let now = self.now;
+        if !builtin {
+            self.running += 1;
+        }
         let inst = &mut self.instances[id.instance as usize];
         let j = &mut inst.jobs[id.index as usize];
-        j.holds_slot = true;
+        j.holds_slot = !builtin;
         j.attempt += 1;
         j.started_at = Some(now);
         j.delayed = false;
@@ -1330,17 +1379,31 @@ impl Engine {
         if let Some(s) = def.cutoff_secs {
             self.timers.insert((now + Duration::seconds(i64::from(s)), TimerKind::Cutoff, id, attempt));
         }
+        self.set_job_status(id, JobStatus::Executing, None);
+        // Variables are substituted when the job starts (spec 01 §3.11).
+        let resolved = match self.resolve_job(id) {
+            Ok(def) => def,
+            Err(e) => {
+                self.job_message(id, e.to_string());
+                self.end_job(id, e.exit());
+                return;
+            }
+        };
+        if builtin {
+            self.run_builtin(id, resolved);
+            return;
+        }
+        let inst = &self.instances[id.instance as usize];
         let start = JobStart {
             job: id,
             attempt,
             jobnet: inst.key.clone(),
-            number: def.number,
+            number: resolved.number,
             name: inst.flow.names[id.index as usize].clone(),
             run: inst.run,
             vparam: inst.vparam.clone(),
-            def: inst.def.clone(),
+            def: Arc::new(resolved),
         };
-        self.set_job_status(id, JobStatus::Executing, None);
         self.effects.push_back(Effect::StartJob(start));
     }
 
@@ -1398,8 +1461,8 @@ impl Engine {
     fn end_job(&mut self, id: JobId, code: ExitCode) {
         let inst = &self.instances[id.instance as usize];
         let def = &inst.def.jobs[id.index as usize];
-        let class =
-            exit::classify(code, Judgement { normal_limit: def.normal_limit, ignore_exit_code: def.ignore_exit_code });
+        let judgement = Judgement { normal_limit: def.normal_limit, ignore_exit_code: def.ignore_exit_code };
+        let class = crate::builtin::classify_end(def.kind, code, judgement);
         let status = JobStatus::from_class(class);
         self.set_job_status(id, status, Some(code));
         self.release(id);
@@ -1469,6 +1532,10 @@ impl Engine {
     }
 
     fn kill(&mut self, id: JobId, reason: KillReason) {
+        // A waiting built-in job has no process: forgetting it stops it.
+        if self.waiting.remove(&id).is_some() {
+            return;
+        }
         let inst = &self.instances[id.instance as usize];
         let j = &inst.jobs[id.index as usize];
         if j.status == JobStatus::Executing && !inst.def.jobs[id.index as usize].is_jobnet_icon() {

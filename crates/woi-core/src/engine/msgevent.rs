@@ -73,6 +73,13 @@ impl Engine {
     /// satisfied start. Refused (nothing changes) only for invalid input.
     pub fn raise_event(&mut self, now: DateTime<Utc>, req: &RaiseRequest<'_>) -> Result<Vec<Reception>, Refusal> {
         self.now = now;
+        let out = self.raise_inner(req)?;
+        self.settle();
+        Ok(out)
+    }
+
+    /// [`Engine::raise_event`] without settling (also used by `jobschmsgevent` jobs).
+    pub(super) fn raise_inner(&mut self, req: &RaiseRequest<'_>) -> Result<Vec<Reception>, Refusal> {
         text::check_event_name(req.event).map_err(|m| invalid("event", format!("event name {:?} {m}", req.event)))?;
         if req.jobnet.is_some() && req.project.is_none() {
             return Err(invalid("jobnet", "a jobnet can only be named together with its project".into()));
@@ -110,7 +117,7 @@ impl Engine {
         for (i, ev) in targets {
             out.push(self.receive(i, ev, req.event, req.vparam, suffix));
         }
-        self.settle();
+        self.remember_occurrence(req);
         Ok(out)
     }
 
@@ -285,6 +292,7 @@ impl Engine {
                 let inst = &mut self.instances[i as usize];
                 inst.time_reached = false;
                 inst.started_on = inst.day;
+                inst.run_day = inst.day;
                 self.run_instance(i, vparam);
             }
             JobnetStatus::Paused => self.instances[i as usize].pause_trigger = true,

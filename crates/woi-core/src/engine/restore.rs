@@ -168,7 +168,12 @@ impl Engine {
                 last_trigger.insert(i, *planned);
                 true
             }
-            EventKind::JobMessage { .. } | EventKind::Log { .. } => true,
+            EventKind::JobnetVariables { jobnet, variables } => {
+                let Some(&i) = self.by_key.get(jobnet) else { return false };
+                self.restore_variables(i, variables);
+                true
+            }
+            EventKind::JobMessage { .. } | EventKind::Log { .. } | EventKind::JobOutput { .. } => true,
         }
     }
 

@@ -193,6 +193,7 @@ impl Engine {
             | JobnetStatus::Confirmed
             | JobnetStatus::CarryOverReleased => {
                 inst.started_on = inst.day;
+                inst.run_day = inst.day;
                 self.run_instance(i, None);
             }
             JobnetStatus::Paused if !inst.pause_trigger => inst.pause_trigger = true,
