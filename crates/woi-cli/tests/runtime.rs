@@ -6,7 +6,6 @@ use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-
 const WOI: &str = env!("CARGO_BIN_EXE_woi");
 
 const DEFS: &str = r#"
