@@ -1662,15 +1662,18 @@ mod tests {
         );
         let key = JobnetKey::new("P", "N");
         e.start_jobnet(t0, &key, None).unwrap();
-        let d = drain(&mut e);
-        let s = d.starts.first().expect("the wait job starts");
-        let Some(Ok(Builtin::CheckTime(a))) = Builtin::parse_words(&words(&s.def().command)) else {
+        // The wait runs inside the engine: no process is started, a timer waits.
+        assert!(drain(&mut e).starts.is_empty());
+        let id = e.job_id(&key, "1").expect("job 1");
+        assert_eq!(e.job(id).map(|v| v.status), Some(JobStatus::Executing));
+        assert_eq!(e.poll_timeout(), Some(at("2026-04-01T23:00:00+09:00")));
+        let Some(Ok(Builtin::CheckTime(a))) = Builtin::parse_words(&words("jobschchecktime -wt 2300")) else {
             panic!("checktime")
         };
         let c = ctx(TOKYO, hm(0, 0), date(2026, 4, 1));
         assert_eq!(a.step(&c, t0, t0), Ok(Step::Wait(at("2026-04-01T23:00:00+09:00"))));
-        e.cancel_job(at("2026-04-01T09:30:00+09:00"), s.job).unwrap();
-        let v = e.job(s.job).unwrap();
+        e.cancel_job(at("2026-04-01T09:30:00+09:00"), id).unwrap();
+        let v = e.job(id).unwrap();
         assert_eq!(v.status, JobStatus::Cancelled);
         assert_eq!(v.exit.map(|x| x.code), Some(256));
     }
@@ -1808,12 +1811,15 @@ mod tests {
             "#,
             t0,
         );
-        e.start_jobnet(t0, &JobnetKey::new("P", "N"), None).unwrap();
-        let s = drain(&mut e).starts.remove(0);
-        let Some(Ok(Builtin::Sleep(a))) = Builtin::parse_words(&words(&s.def().command)) else { panic!("sleep") };
+        let key = JobnetKey::new("P", "N");
+        e.start_jobnet(t0, &key, None).unwrap();
+        assert!(drain(&mut e).starts.is_empty(), "a sleep spawns no process");
+        let id = e.job_id(&key, "1").expect("job 1");
+        assert_eq!(e.poll_timeout(), Some(at("2026-04-01T09:10:00+09:00")));
+        let Some(Ok(Builtin::Sleep(a))) = Builtin::parse_words(&words("jobschsleep 600")) else { panic!("sleep") };
         assert_eq!(a.step(t0, t0), Step::Wait(at("2026-04-01T09:10:00+09:00")));
-        e.cancel_job(at("2026-04-01T09:00:30+09:00"), s.job).unwrap();
-        let v = e.job(s.job).unwrap();
+        e.cancel_job(at("2026-04-01T09:00:30+09:00"), id).unwrap();
+        let v = e.job(id).unwrap();
         assert_eq!((v.status, v.exit.map(|x| x.code)), (JobStatus::Cancelled, Some(256)));
     }
 
