@@ -653,6 +653,7 @@ mod tests {
         }
     }
 
+    // MODEL-001
     #[tokio::test]
     async fn model_001_exit_0() {
         let r = run(job("true")).await;
@@ -667,6 +668,7 @@ mod tests {
         assert_eq!(r.exit, ExitCode::from_command(3));
     }
 
+    // XC-002 XC-255
     /// A Unix process cannot return 256 or more (`exit 300` gives 44), so only
     /// 255 is tested end to end; the ≥ 256 rule is `from_command`'s.
     #[tokio::test]
@@ -684,6 +686,7 @@ mod tests {
         assert!(r.output.contains("SIGKILL"), "{}", r.output);
     }
 
+    // MODEL-010 MODEL-254
     #[tokio::test]
     async fn model_010_missing_command_is_254() {
         let r = run(job("woi-no-such-command-4711 arg")).await;
@@ -691,6 +694,7 @@ mod tests {
         assert!(r.output.contains("cannot start `woi-no-such-command-4711`"), "{}", r.output);
     }
 
+    // XC-005 XC-254
     #[tokio::test]
     async fn xc_005_not_executable_is_254() {
         let dir = tempfile::tempdir().unwrap();
@@ -701,6 +705,7 @@ mod tests {
         assert!(r.output.contains("ermission denied"), "{}", r.output);
     }
 
+    // XC-006 XC-253
     #[tokio::test]
     async fn xc_006_missing_directory_is_253() {
         let mut j = job("true");

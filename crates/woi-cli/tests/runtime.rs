@@ -87,6 +87,7 @@ fn run_executes_real_commands_and_keeps_history() {
     assert_eq!(json(&out)["jobnet"]["run"], 2);
 }
 
+// MODEL-009 MODEL-239
 #[test]
 fn model_009_kill_9_during_a_job_then_restart_ends_it_with_239() {
     let dir = setup();

@@ -1643,6 +1643,7 @@ mod tests {
         assert_eq!(classify_end(JobKind::TimeWait, f.exit(), Judgement::default()), EndClass::Abended);
     }
 
+    // CT-256
     // CT-020
     #[test]
     fn ct_020_waiting_checktime_job_force_terminated_is_256_cancelled() {
@@ -1756,6 +1757,7 @@ mod tests {
         Failure { exit_code: 21, lines: vec!["MpJobsch: ERROR: 0469: Usage: jobschsleep <wait time>".into()] }
     }
 
+    // SL-600 SL-600
     // SL-001
     #[test]
     fn sl_001_sleep_600_ends_600_s_later_with_output() {
@@ -1794,6 +1796,7 @@ mod tests {
         assert_eq!(SleepArgs::parse(&list(&["0000000000000000000000600"])), Ok(SleepArgs { seconds: 600 }));
     }
 
+    // SL-256
     // SL-005
     #[test]
     fn sl_005_sleeping_job_force_terminated_is_256_cancelled() {
@@ -2039,6 +2042,7 @@ mod tests {
         assert!(nv_refused(&[]));
     }
 
+    // NV-513 NV-512
     // NV-025
     #[test]
     fn nv_025_char_string_of_513_bytes_refused_512_accepted() {
@@ -2372,6 +2376,7 @@ mod tests {
         assert!(me_refused(&words("日本語イベント")));
     }
 
+    // ME-201
     // ME-005
     #[test]
     fn me_005_vparam_of_201_bytes_refused() {
@@ -2424,6 +2429,7 @@ mod tests {
         assert!(d.starts.iter().all(|s| s.jobnet == copy), "NETA itself does not start");
     }
 
+    // ME-242
     // ME-010
     #[test]
     fn me_010_copy_still_running_is_0431_and_exit_242() {
@@ -2583,6 +2589,7 @@ mod tests {
         assert_eq!(vars.substitute(r#"echo "@.VPARAM@""#).unwrap(), r#"echo """#);
     }
 
+    // ME-246 ME-245
     // ME-017
     #[test]
     fn me_017_substituted_vparam_too_long_246_or_forbidden_245() {
@@ -2730,6 +2737,7 @@ mod tests {
         assert_eq!(capture_variables("V=1", "A.B", &none).unwrap_err().exit_code(), 247);
     }
 
+    // XC-246
     // XC-009
     #[test]
     fn xc_009_the_641st_jobnet_variable_is_246() {

@@ -198,6 +198,7 @@ mod tests {
 
     const TOKYO: Tz = chrono_tz::Asia::Tokyo;
 
+    // MODEL-075
     #[test]
     fn model_075_system_calendar_is_built_in() {
         let env = Environment::from_valid(&Default::default());
@@ -207,6 +208,7 @@ mod tests {
         assert!(HolidaySet::for_calendars(&env, &[]).range(date(2000, 1, 1), date(2100, 1, 1)).is_empty());
     }
 
+    // MODEL-077
     #[test]
     fn model_077_time_before_day_change_is_next_calendar_date() {
         let t = time_of_operating_day(TOKYO, hm(5, 0), date(2025, 4, 1), hm(3, 0));
@@ -215,6 +217,7 @@ mod tests {
         assert_eq!(t, instant("2025-04-01T05:00:00+09:00"));
     }
 
+    // MODEL-078
     #[test]
     fn model_078_operating_day_of_an_instant() {
         assert_eq!(operating_day(TOKYO, hm(5, 0), instant("2025-04-02T04:59:00+09:00")), date(2025, 4, 1));

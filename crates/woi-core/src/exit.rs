@@ -177,17 +177,20 @@ mod tests {
         Judgement { normal_limit: limit, ignore_exit_code: ignore }
     }
 
+    // MODEL-001 XC-004
     #[test]
     fn model_001_xc_004_zero_is_completed() {
         assert_eq!(classify(ExitCode::from_command(0), j(0, false)), EndClass::Completed);
         assert_eq!(classify(ExitCode::from_command(0), j(7, false)), EndClass::Completed);
     }
 
+    // MODEL-002
     #[test]
     fn model_002_one_with_limit_zero_abends() {
         assert_eq!(classify(ExitCode::from_command(1), j(0, false)), EndClass::Abended);
     }
 
+    // MODEL-003 XC-003
     #[test]
     fn model_003_xc_003_pseudo_normal_range() {
         let l4 = j(4, false);
@@ -198,12 +201,14 @@ mod tests {
         assert_eq!(classify(ExitCode::from_command(3), j(2, false)), EndClass::Abended);
     }
 
+    // MODEL-004
     #[test]
     fn model_004_ignore_exit_code_is_completed() {
         assert_eq!(classify(ExitCode::from_command(3), j(4, true)), EndClass::Completed);
         assert_eq!(classify(ExitCode::from_command(77), j(4, true)), EndClass::Completed);
     }
 
+    // MODEL-005 XC-001 XC-255 XC-255
     #[test]
     fn model_005_xc_001_code_over_255_is_255_with_raw() {
         let e = ExitCode::from_command(300);
@@ -213,6 +218,7 @@ mod tests {
         assert_eq!(classify(e, j(0, false)), EndClass::Abended);
     }
 
+    // XC-002 XC-255
     #[test]
     fn xc_002_255_has_no_raw() {
         let e = ExitCode::from_command(255);
@@ -220,6 +226,7 @@ mod tests {
         assert_eq!(e.display(), "255");
     }
 
+    // XC-013 MODEL-006 MODEL-256
     #[test]
     fn xc_013_model_006_forced_is_256_raw_0x40000222_cancelled() {
         let e = ExitCode::forced();
@@ -228,6 +235,7 @@ mod tests {
         assert_eq!(classify(e, j(0, true)), EndClass::Cancelled);
     }
 
+    // XC-012 MODEL-007
     #[test]
     fn xc_012_model_007_cutoff_is_literal_and_abended() {
         let e = ExitCode::interruption(INT_CUTOFF);
@@ -237,6 +245,7 @@ mod tests {
         assert_eq!(classify(ExitCode::interruption(INT_FORCED), j(0, false)), EndClass::Cancelled);
     }
 
+    // XC-014
     #[test]
     fn xc_014_interruption_codes_in_decimal() {
         assert_eq!(0x4000_0132_u32, 1_073_742_130);
@@ -244,6 +253,7 @@ mod tests {
         assert!(INTERRUPTION_CODES.iter().all(|c| ExitCode::interruption(*c).is_interruption()));
     }
 
+    // XC-015
     #[test]
     fn xc_015_ignore_flag_never_overrides_scheduler_codes() {
         for code in [START_FAILED, CHDIR_FAILED, ENVIRONMENT_STOPPED, VARIABLE_IO, OR_WAIT_OTHER_ABNORMAL] {

@@ -309,6 +309,7 @@ mod tests {
         format!("[[jobnet]]\nproject = \"P\"\nname = \"{name}\"\n{body}\n")
     }
 
+    // MODEL-037 MODEL-045 MODEL-046
     #[test]
     fn model_037_045_046_single_time_only_on_startup_days() {
         let env = env_of(&jobnet("N", "start = { time = \"09:00\" }\nstartup_days = { weekly = [\"Tue\", \"Wed\"] }"));
@@ -321,6 +322,7 @@ mod tests {
         );
     }
 
+    // MODEL-047
     #[test]
     fn model_047_interval_end_is_inclusive() {
         let env = env_of(&jobnet("N", "start = { interval = { from = \"09:00\", to = \"11:00\", every_min = 60 } }"));
@@ -346,6 +348,7 @@ mod tests {
         assert_eq!(at(&env, "2025-04-01", "2025-04-01"), ["2025-04-01T23:00:00+09:00"]);
     }
 
+    // MODEL-077
     #[test]
     fn model_077_start_before_day_change_falls_on_next_date() {
         let cal = "[[calendar]]\nname = \"SYSTEM_CALENDAR\"\nday_change = \"05:00\"\n";
@@ -387,6 +390,7 @@ mod tests {
         assert_eq!(at(&env, "2025-04-01", "2025-04-01"), ["2025-04-01T07:00:00+09:00", "2025-04-02T05:00:00+09:00"]);
     }
 
+    // MODEL-085
     #[test]
     fn model_085_changing_day_change_recomputes() {
         let defs = |dct: &str| {

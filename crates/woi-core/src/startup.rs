@@ -844,12 +844,14 @@ mod tests {
     const MAY_HOLIDAYS: &str =
         "[[calendar]]\nname = \"SYSTEM_CALENDAR\"\nholidays = [\"2025-05-09\", \"2025-05-10\", \"2025-05-11\"]";
 
+    // MODEL-079
     #[test]
     fn model_079_do_not_start_drops_holiday_without_substitute() {
         let env = one(MAY_HOLIDAYS, "monthly_dates = [10]\nholiday = \"do_not_start\"");
         assert_eq!(days_of(&env, "2025-04-01", "2025-06-30"), ["2025-04-10", "2025-06-10"]);
     }
 
+    // MODEL-080
     #[test]
     fn model_080_shift_after_three_days() {
         let env = one(MAY_HOLIDAYS, "monthly_dates = [10]\nholiday = { shift_after = 3 }");
@@ -860,6 +862,7 @@ mod tests {
         assert!(days_of(&env, "2025-05-01", "2025-05-31").is_empty());
     }
 
+    // MODEL-081
     #[test]
     fn model_081_shift_before_one_day_with_both_holidays_produces_nothing() {
         let env = one(MAY_HOLIDAYS, "monthly_dates = [10]\nholiday = { shift_before = 1 }");
@@ -868,6 +871,7 @@ mod tests {
         assert_eq!(days_of(&env, "2025-05-01", "2025-05-31"), ["2025-05-08"]);
     }
 
+    // MODEL-082
     #[test]
     fn model_082_run_anyway_keeps_holiday() {
         let env = one(MAY_HOLIDAYS, "monthly_dates = [10]\nholiday = \"run_anyway\"");
@@ -875,6 +879,7 @@ mod tests {
         assert_eq!(reason(&env, "2025-05-10").as_deref(), Some("monthly 10 on holiday"));
     }
 
+    // MODEL-083
     #[test]
     fn model_083_invalid_period_removes_august_mondays() {
         let env = one("", "weekly = [\"Mon\"]\ninvalid_period = { from = \"2025-08-01\", to = \"2025-08-31\" }");
@@ -883,6 +888,7 @@ mod tests {
         assert_eq!(days_of(&env, "2025-07-01", "2025-09-30"), ["2025-08-04"]);
     }
 
+    // MODEL-084
     #[test]
     fn model_084_fine_adjustment_adds_and_removes_last() {
         let env = one(

@@ -249,6 +249,7 @@ mod tests {
         assert!(check_event_name("a@+_-").is_ok());
     }
 
+    // MODEL-115
     #[test]
     fn model_115_copy_suffix_rules() {
         assert!(check_copy_suffix("s1").is_ok());
@@ -257,6 +258,7 @@ mod tests {
         assert!(check_copy_suffix(&"a".repeat(31)).is_err());
     }
 
+    // MODEL-136
     #[test]
     fn model_136_project_name_forms_rejected() {
         for bad in ["#proj", "a/b", "a b", "ｱｲ", "a\u{E000}"] {

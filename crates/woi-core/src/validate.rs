@@ -1126,6 +1126,7 @@ mod tests {
         assert_clean(&cat.diagnostics(Options::default()));
     }
 
+    // MODEL-008 MODEL-200
     #[test]
     fn model_008_normal_limit_above_200_rejected() {
         let d = diags(&(net("N", "") + &cmd(1, "normal_limit = 201") + &cmd(2, "normal_limit = 200")));
@@ -1133,6 +1134,7 @@ mod tests {
         assert_eq!(d.len(), 1, "got:\n{}", render(&d));
     }
 
+    // MODEL-025
     #[test]
     fn model_025_exit_code_condition_needs_single_predecessor() {
         let text = net("N", "")
@@ -1147,6 +1149,7 @@ mod tests {
         assert_eq!(d.len(), 2, "got:\n{}", render(&d));
     }
 
+    // MODEL-026
     #[test]
     fn model_026_exit_code_condition_excludes_or_wait_and_recovery() {
         let text = net("N", "")
@@ -1160,6 +1163,7 @@ mod tests {
         assert_diag(&d, "job 4", "exit_code_condition", "min must be ≤ max");
     }
 
+    // MODEL-055
     #[test]
     fn model_055_one_restart_point_per_jobnet() {
         let text = net("N", "") + &cmd(1, "restart_point = true") + &cmd(2, "after = [1]\nrestart_point = true");
@@ -1168,6 +1172,7 @@ mod tests {
         assert_eq!(d.len(), 1, "got:\n{}", render(&d));
     }
 
+    // MODEL-064
     #[test]
     fn model_064_recovery_job_rules() {
         let text = net("N", "")
@@ -1208,6 +1213,7 @@ mod tests {
         assert_diag(&d, "jobnet N / job 2", "master", "only linked_jobnet jobs");
     }
 
+    // MODEL-128
     #[test]
     fn model_128_network_fields_only_for_command_jobs() {
         let text = net("N", "")
@@ -1220,6 +1226,7 @@ mod tests {
         assert_eq!(d.len(), 3, "got:\n{}", render(&d));
     }
 
+    // MODEL-129
     #[test]
     fn model_129_queue_must_be_online1_or_queue1_to_5() {
         let text = net("N", "")
@@ -1231,6 +1238,7 @@ mod tests {
         assert_eq!(d.len(), 1, "got:\n{}", render(&d));
     }
 
+    // MODEL-134
     #[test]
     fn model_134_request_hosts_ipv4_only() {
         let text = net("N", "network_default_host = \"db01\"")
@@ -1260,6 +1268,7 @@ mod tests {
         assert_eq!(d.len(), 3, "got:\n{}", render(&d));
     }
 
+    // MODEL-118
     #[test]
     fn model_118_netvar_prefix_rules() {
         let long = "P".repeat(63);
@@ -1287,6 +1296,7 @@ mod tests {
         assert_eq!(d.len(), 2, "got:\n{}", render(&d));
     }
 
+    // MODEL-049
     #[test]
     fn model_049_multi_time_1_to_6_distinct() {
         let seven = "start = { times = [\"01:00\", \"02:00\", \"03:00\", \"04:00\", \"05:00\", \"06:00\", \"07:00\"] }";
@@ -1305,6 +1315,7 @@ mod tests {
         assert_eq!(d.len(), 3, "got:\n{}", render(&d));
     }
 
+    // MODEL-048 MODEL-240
     #[test]
     fn model_048_interval_every_min_1_to_240() {
         let iv = |every: u16| {
@@ -1402,6 +1413,7 @@ mod tests {
         assert_eq!(d.len(), 1, "got:\n{}", render(&d));
     }
 
+    // MODEL-124
     #[test]
     fn model_124_absolute_estimated_end_needs_single_start_time_0245() {
         let text = net("A", "start = { times = [\"09:00\", \"12:00\"] }\nestimated_end = { at = \"13:00\" }")
@@ -1426,6 +1438,7 @@ mod tests {
         assert_eq!(d.len(), 3, "got:\n{}", render(&d));
     }
 
+    // MODEL-066
     #[test]
     fn model_066_child_start_condition_must_be_none_0358() {
         let text = net("C", "start = { time = \"09:00\" }") + &cmd(1, "") + &net("N", "") + &child_icon(1, "C");
@@ -1434,6 +1447,7 @@ mod tests {
         assert_diag(&d, "jobnet N / job 1", "jobnet", "0358");
     }
 
+    // MODEL-067
     #[test]
     fn model_067_hierarchy_deeper_than_5_rejected_0360() {
         let chain = |levels: usize| {
@@ -1450,6 +1464,7 @@ mod tests {
         assert_clean(&diags(&chain(5)));
     }
 
+    // MODEL-068
     #[test]
     fn model_068_hierarchy_cycle_rejected_0361() {
         let text = net("A", "") + &child_icon(1, "B") + &net("B", "") + &child_icon(1, "A");
@@ -1460,6 +1475,7 @@ mod tests {
         assert_diag(&d, "jobnet S", "job", "(0361 / 3003)");
     }
 
+    // MODEL-069
     #[test]
     fn model_069_child_in_two_parents_rejected_0359() {
         let text =
@@ -1470,6 +1486,7 @@ mod tests {
         assert_eq!(d.len(), 1, "got:\n{}", render(&d));
     }
 
+    // MODEL-070 MODEL-100
     #[test]
     fn model_070_more_than_100_links_rejected_0459() {
         let with_links = |count: u16| {
@@ -1485,6 +1502,7 @@ mod tests {
         assert_clean(&diags(&with_links(100)));
     }
 
+    // MODEL-073
     #[test]
     fn model_073_copy_start_jobnet_cannot_be_child_0515_or_linked_0516() {
         let text = net("C", "copy_start = true")
@@ -1555,6 +1573,7 @@ mod tests {
         assert_eq!(d.len(), 2, "got:\n{}", render(&d));
     }
 
+    // MODEL-144
     #[test]
     fn model_144_missing_child_0356_and_master_0450() {
         let text = net("N", "") + &child_icon(1, "NOPE") + &link_icon(2, "L", "GONE");
@@ -1563,6 +1582,7 @@ mod tests {
         assert_diag(&d, "jobnet N / job 2", "master", "\"GONE\" does not exist in project P (0450)");
     }
 
+    // MODEL-142
     #[test]
     fn model_142_duplicate_jobnet_name_2003() {
         let d = diags(&(net("N", "") + &cmd(1, "") + &net("N", "") + &cmd(1, "")));
@@ -1581,6 +1601,7 @@ mod tests {
         assert_eq!(d.len(), 3, "got:\n{}", render(&d));
     }
 
+    // MODEL-075
     #[test]
     fn model_075_calendar_names_unique_system_calendar_redefined_once() {
         let cal = |name: &str| format!("[[calendar]]\nname = \"{name}\"\nholidays = [2026-05-03, 2026-05-03]\n");
@@ -1593,6 +1614,7 @@ mod tests {
         assert_diag(&d, "template T", "name", "defined more than once");
     }
 
+    // MODEL-083
     #[test]
     fn model_083_startup_day_rule_forms() {
         let good = "startup_days = { weekly = [\"mon\", \"Friday\", \"SUN\"], monthly_weekdays = [\"1st Mon\", \
@@ -1613,6 +1635,7 @@ mod tests {
         assert_eq!(d.len(), 8, "got:\n{}", render(&d));
     }
 
+    // MODEL-083
     #[test]
     fn model_083_startup_day_references_and_periods() {
         let text = String::from("[[calendar]]\nname = \"CAL\"\n[[template]]\nname = \"TPL\"\n")
@@ -1643,6 +1666,7 @@ mod tests {
         assert_eq!(d.len(), 7, "E only leads into the cycle; got:\n{}", render(&d));
     }
 
+    // MODEL-084
     #[test]
     fn model_084_business_days_fine_adjust_and_bit_pattern() {
         let zeros = vec!["0".repeat(31); 12].join("/");

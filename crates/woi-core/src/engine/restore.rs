@@ -334,6 +334,7 @@ mod tests {
         command = "c"
     "#;
 
+    // MODEL-009 XC-010 XC-239
     #[test]
     fn model_009_xc_010_executing_job_gets_239_and_jobnet_abends() {
         let env = env(CHAIN);
