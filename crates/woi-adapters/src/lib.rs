@@ -7,6 +7,7 @@
 //! error type.
 #![warn(missing_docs)]
 
+pub mod auth;
 pub mod files;
 pub mod process;
 pub mod runtime;

@@ -242,14 +242,25 @@ async fn rt_tz(store: &SqliteStore) -> chrono_tz::Tz {
     environment(store).await.map(|e| e.tz).unwrap_or(chrono_tz::Asia::Tokyo)
 }
 
-/// `woi serve`: run the scheduler until Ctrl-C or SIGTERM, logging events.
-pub async fn serve(o: &RunOptions<'_>) -> Result<ExitCode, String> {
+/// `woi serve`: run the scheduler until Ctrl-C or SIGTERM, logging events;
+/// with `api`, serve the Web API alongside it on the same scheduler handle.
+/// On stop, the Web API finishes its requests in flight before the scheduler stops.
+pub async fn serve(o: &RunOptions<'_>, api: Option<&crate::admin::ApiOptions>) -> Result<ExitCode, String> {
     let Some((rt, store, _lock)) = open_runtime(o).await? else { return Ok(ExitCode::from(1)) };
+    let bound = match api {
+        Some(a) => Some(crate::admin::bind_api(o.data, a).await?),
+        None => None,
+    };
     let tz = rt_tz(&store).await;
     let h = rt.handle();
     let mut events = h.subscribe();
     let task = tokio::spawn(rt.run());
     eprintln!("woi: scheduler running on {} (Ctrl-C to stop)", db_path(o.data).display());
+    let (stop_api, api_stopped) = tokio::sync::oneshot::channel();
+    let http = match bound {
+        Some(b) => Some(crate::admin::spawn_api(b, h.clone(), clock(o.now, o.speed)?, api_stopped)?),
+        None => None,
+    };
     let json = o.json;
     let printer = tokio::spawn(async move {
         while let Ok(ev) = events.recv().await {
@@ -269,6 +280,10 @@ pub async fn serve(o: &RunOptions<'_>) -> Result<ExitCode, String> {
     });
     shutdown_signal().await;
     eprintln!("woi: stopping");
+    let _ = stop_api.send(());
+    if let Some(http) = http {
+        http.await.map_err(|e| e.to_string())?.map_err(|e| format!("Web API: {e}"))?;
+    }
     h.shutdown().await.map_err(|e| e.to_string())?;
     task.await.map_err(|e| e.to_string())?.map_err(|e| e.to_string())?;
     printer.abort();

@@ -10,6 +10,7 @@ use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
 
+mod admin;
 mod daemon;
 use woi_core::sim::{self, Report};
 use woi_core::validate::Options;
@@ -77,12 +78,13 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Run the scheduler daemon until Ctrl-C or SIGTERM, printing events.
+    /// Run the scheduler daemon until Ctrl-C or SIGTERM, printing events; with --listen,
+    /// serve the Web API (token endpoint, msgevent, msgclear) alongside it.
     Serve {
         /// Apply these definition files first.
         #[arg(long, num_args = 1..)]
         defs: Vec<PathBuf>,
-        /// Data directory (SQLite store).
+        /// Data directory (SQLite store; accounts and users in auth.db).
         #[arg(long, default_value = "woi-data")]
         data: PathBuf,
         /// Run the clock from this instant (RFC 3339) instead of the system time.
@@ -94,6 +96,31 @@ enum Command {
         /// Print events as JSON lines.
         #[arg(long)]
         json: bool,
+        /// Serve the Web API on this address, e.g. 127.0.0.1:8080 (default: no Web API).
+        #[arg(long)]
+        listen: Option<std::net::SocketAddr>,
+        /// Tenant ID: the first path segment of every API URL.
+        #[arg(long, default_value = "default")]
+        tenant: String,
+        /// Job-management environment ID: the second path segment of the API URLs.
+        #[arg(long, default_value = "default")]
+        environment: String,
+        /// Host named in the token issuer, audience and scope (default: the --listen address).
+        #[arg(long)]
+        public_host: Option<String>,
+        /// Allow plain HTTP on a non-loopback address (terminate TLS in a proxy in front).
+        #[arg(long)]
+        allow_plain_http: bool,
+    },
+    /// Manage job-management users: the identities of `X-FJWOI-AUTHORIZATION` and their project rights.
+    User {
+        #[command(subcommand)]
+        action: admin::UserCommand,
+    },
+    /// Manage Web API accounts (OAuth2 clients of the token endpoint) and their client secrets.
+    Account {
+        #[command(subcommand)]
+        action: admin::AccountCommand,
     },
     /// Show every jobnet's state as recorded in the data directory.
     Status {
@@ -161,10 +188,14 @@ fn main() -> ExitCode {
             let o = daemon::RunOptions { data: &data, defs: &defs, now: now.as_deref(), speed, json };
             block_on(daemon::run(&o, &jobnet, vparam.as_deref()))
         }
-        Command::Serve { defs, data, now, speed, json } => {
+        Command::Serve { defs, data, now, speed, json, listen, tenant, environment, public_host, allow_plain_http } => {
             let o = daemon::RunOptions { data: &data, defs: &defs, now: now.as_deref(), speed, json };
-            block_on(daemon::serve(&o))
+            let api =
+                listen.map(|listen| admin::ApiOptions { listen, tenant, environment, public_host, allow_plain_http });
+            block_on(daemon::serve(&o, api.as_ref()))
         }
+        Command::User { action } => admin::user(action),
+        Command::Account { action } => admin::account(action),
         Command::Status { data, json } => block_on(daemon::status(&data, json)),
         Command::History { jobnet, limit, data, json } => {
             block_on(daemon::history(&data, jobnet.as_deref(), limit, json))

@@ -395,6 +395,16 @@ pub enum Refusal {
     /// A name does not identify one object.
     #[error("{0}")]
     Ambiguous(String),
+    /// The operation is refused for another reason than the status.
+    #[error("{op} on {target} is refused: {reason}")]
+    Refused {
+        /// The operation.
+        op: &'static str,
+        /// Jobnet or job.
+        target: String,
+        /// Why.
+        reason: String,
+    },
     /// The operation is not allowed in the current status.
     #[error("{op} is not allowed while {target} is {status}")]
     NotAllowed {
@@ -1201,6 +1211,11 @@ impl Engine {
         }
         let def = &inst.def.jobs[id.index as usize];
         if def.recovery.is_some() {
+            // A recovery job held during a pause starts when the jobnet runs again.
+            if j.held {
+                self.set_held(id, false);
+                self.begin_job(id);
+            }
             return;
         }
         let np = inst.flow.preds[id.index as usize].len() as u32;
@@ -1237,9 +1252,12 @@ impl Engine {
         };
         if self.instances[id.instance as usize].jobs[id.index as usize].status == JobStatus::Paused {
             // A paused job never starts; once its condition holds it is "held"
-            // (the jobnet stays executing) until Continue.
-            if matches!(decision, Decision::Start | Decision::StartOr) {
-                self.set_held(id, true);
+            // (the jobnet stays executing) until Continue. On a bypassed path
+            // it is bypassed like any other job.
+            match decision {
+                Decision::Start | Decision::StartOr => self.set_held(id, true),
+                Decision::Bypass => self.set_job_status(id, JobStatus::Bypassed, None),
+                Decision::Wait => {}
             }
             return;
         }
@@ -1501,9 +1519,14 @@ impl Engine {
         for &r in &flow.recovery_jobs[id.index as usize] {
             let rid = JobId { instance: id.instance, index: r };
             let rj = &self.instances[id.instance as usize].jobs[r as usize];
-            // A recovery job runs at most once per jobnet run.
-            if matches!(rj.status, JobStatus::Waiting | JobStatus::Disabled) && !rj.queued {
-                self.begin_job(rid);
+            // A recovery job runs at most once per jobnet run; in a paused
+            // jobnet it waits (held) until the pause is released.
+            if matches!(rj.status, JobStatus::Waiting | JobStatus::Disabled) && !rj.queued && !rj.held {
+                if self.instances[id.instance as usize].status.is_running() {
+                    self.begin_job(rid);
+                } else {
+                    self.set_held(rid, true);
+                }
             }
         }
     }
@@ -1517,8 +1540,14 @@ impl Engine {
         let Some(&t) = inst.flow.index.get(&rec.target) else { return };
         let tid = JobId { instance: id.instance, index: t };
         if inst.jobs[t as usize].status == JobStatus::Abended {
+            let running = inst.status.is_running();
             self.set_job_status(tid, JobStatus::Waiting, None);
-            self.begin_job(tid);
+            if running {
+                self.begin_job(tid);
+            } else {
+                // Paused: the target reruns once the pause is released.
+                self.worklist.push_back(tid);
+            }
         }
     }
 

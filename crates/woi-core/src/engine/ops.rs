@@ -28,6 +28,10 @@ pub enum RecoveryOp {
     StartOnly,
 }
 
+fn refused(op: &'static str, target: String, reason: impl ToString) -> Refusal {
+    Refusal::Refused { op, target, reason: reason.to_string() }
+}
+
 fn not_allowed(op: &'static str, target: String, status: impl ToString) -> Refusal {
     Refusal::NotAllowed { op, target, status: status.to_string() }
 }
@@ -175,7 +179,7 @@ impl Engine {
             return Err(not_allowed("restart", format!("jobnet {key}"), st));
         }
         if self.recovery_running(i) {
-            return Err(not_allowed("restart", format!("jobnet {key}"), "running a recovery job"));
+            return Err(refused("restart", format!("jobnet {key}"), "a recovery job is running"));
         }
         self.restart_instance(i);
         self.settle();
@@ -262,14 +266,16 @@ impl Engine {
             } else {
                 JobStatus::Waiting
             };
-            let jm = &mut self.instances[i as usize].jobs[j as usize];
-            jm.or_dead = false;
-            jm.skipped = false;
-            jm.held = false;
-            jm.delayed = false;
+            self.reset_flags(id);
             self.set_job_status(id, to, None);
             if failed_icon {
                 icons.push(id);
+            }
+        }
+        // OR waits decided by the failure are open again.
+        for jr in &mut self.instances[i as usize].jobs {
+            if jr.status == JobStatus::Waiting {
+                jr.or_dead = false;
             }
         }
         // Failed jobnet icons restart their jobnet from its failed jobs.
@@ -285,6 +291,20 @@ impl Engine {
             }
         }
         self.reevaluate(i);
+    }
+
+    /// Clear a job's per-run flags, keeping its successors' counters right.
+    fn reset_flags(&mut self, id: JobId) {
+        let inst = &mut self.instances[id.instance as usize];
+        let j = &mut inst.jobs[id.index as usize];
+        let (old_bits, old_active) = (j.bits(), j.is_active());
+        j.or_dead = false;
+        j.skipped = false;
+        j.held = false;
+        j.delayed = false;
+        let (new_bits, new_active) = (j.bits(), j.is_active());
+        Self::adjust(inst, new_active, old_active, false, false);
+        self.bits_changed(id, old_bits, new_bits);
     }
 
     fn child_of(&self, id: JobId) -> Option<u32> {
@@ -318,8 +338,11 @@ impl Engine {
             return Err(not_allowed("restart", format!("job {name}"), st));
         }
         let inst = &self.instances[id.instance as usize];
+        if matches!(inst.status, JobnetStatus::Paused | JobnetStatus::Disabled) {
+            return Err(refused("restart", format!("job {name}"), format!("its jobnet is {}", inst.status)));
+        }
         if inst.def.jobs[id.index as usize].recovery.is_some() {
-            return Err(not_allowed("restart", format!("job {name}"), "a recovery job"));
+            return Err(refused("restart", format!("job {name}"), "recovery jobs cannot be restarted"));
         }
         let number = inst.def.jobs[id.index as usize].number;
         let recovering = inst
@@ -329,7 +352,7 @@ impl Engine {
             .zip(&inst.jobs)
             .any(|(d, j)| d.recovery.is_some_and(|r| r.target == number) && j.is_active());
         if recovering {
-            return Err(not_allowed("restart", format!("job {name}"), "running its recovery job"));
+            return Err(refused("restart", format!("job {name}"), "its recovery job is running"));
         }
         if !inst.status.is_running() {
             let i = id.instance;
@@ -378,11 +401,13 @@ impl Engine {
         let held = j.held;
         self.instances[id.instance as usize].jobs[id.index as usize].paused = false;
         if st == JobStatus::Paused {
+            let running = self.instances[id.instance as usize].status.is_running();
             self.set_held(id, false);
             self.set_job_status(id, JobStatus::Waiting, None);
-            if held {
+            if held && running {
                 self.begin_job(id);
             } else {
+                // Evaluated again now, or when a paused jobnet runs again.
                 self.worklist.push_back(id);
             }
         }
@@ -417,7 +442,7 @@ impl Engine {
             return Err(not_allowed(
                 "enable",
                 format!("job {name}"),
-                if j.skipped { "already skipped" } else { "enabled" },
+                if j.skipped { "skipped in this run" } else { "not disabled" },
             ));
         }
         self.instances[id.instance as usize].jobs[id.index as usize].disabled = false;
@@ -439,17 +464,27 @@ impl Engine {
         let target = format!("job {name}");
         let is_icon = self.instances[i as usize].def.jobs[id.index as usize].is_jobnet_icon();
         if self.recovery_running(i) {
-            return Err(not_allowed("recovery", target, "a recovery job is running"));
+            return Err(refused("recovery", target, "a recovery job is running"));
+        }
+        let jst = self.instances[i as usize].status;
+        if matches!(jst, JobnetStatus::Paused | JobnetStatus::Disabled) {
+            return Err(refused("recovery", target, format!("its jobnet is {jst}")));
+        }
+        // Recovery works on a run under monitoring, not on a jobnet waiting to start.
+        if matches!(jst, JobnetStatus::Waiting | JobnetStatus::CarriedOver | JobnetStatus::CarryOverReleased)
+            || self.instances[i as usize].run == 0
+        {
+            return Err(refused("recovery", target, format!("its jobnet has not run (it is {jst})")));
         }
         if self.upper_waiting(i) {
-            return Err(not_allowed("recovery", target, "an upper-level jobnet is waiting"));
+            return Err(refused("recovery", target, "an upper-level jobnet is waiting"));
         }
         match (op, is_icon) {
             (RecoveryOp::RestartFrom, false) => {
-                return Err(not_allowed("restart from the job", target, "not a jobnet icon"));
+                return Err(refused("restart from the job", target, "only jobnet icons can be restarted from"));
             }
             (RecoveryOp::StartNext | RecoveryOp::StartOnly, true) => {
-                return Err(not_allowed("start only / from the next job", target, "a jobnet icon"));
+                return Err(refused("start only / start from the next job", target, "not available for jobnet icons"));
             }
             _ => {}
         }
@@ -465,10 +500,10 @@ impl Engine {
         let succ_waiting = succs.iter().any(|&s| inst.jobs[s as usize].status == JobStatus::Waiting);
         match op {
             RecoveryOp::StartOnly if succ_waiting && !succ_started => {
-                return Err(not_allowed("start only the job", target, "its successors are waiting"));
+                return Err(refused("start only the job", target, "its successors are waiting"));
             }
             RecoveryOp::StartFrom | RecoveryOp::StartNext | RecoveryOp::RestartFrom if succ_started => {
-                return Err(not_allowed("recovery", target, "a successor has already run; use start only"));
+                return Err(refused("recovery", target, "a successor has already run; use start only"));
             }
             _ => {}
         }
@@ -517,16 +552,35 @@ impl Engine {
         Ok(())
     }
 
+    /// Whether an upper-level jobnet (the parent that ran it, or the jobnet
+    /// that defines it as a child) is waiting.
     fn upper_waiting(&self, i: u32) -> bool {
-        let mut cur = self.instances[i as usize].parent;
+        let up = |i: u32| self.instances[i as usize].parent.map(|p| p.instance).or_else(|| self.defining_parent(i));
+        let mut cur = up(i);
+        let mut steps = 0;
         while let Some(p) = cur {
-            let inst = &self.instances[p.instance as usize];
-            if inst.status == JobnetStatus::Waiting {
+            if self.instances[p as usize].status == JobnetStatus::Waiting {
                 return true;
             }
-            cur = inst.parent;
+            steps += 1;
+            if steps > crate::text::limits::HIERARCHY_DEPTH {
+                break;
+            }
+            cur = up(p);
         }
         false
+    }
+
+    /// The instance whose definition runs `i` as a child or linked jobnet.
+    fn defining_parent(&self, i: u32) -> Option<u32> {
+        let key = &self.instances[i as usize].key;
+        self.instances
+            .iter()
+            .position(|inst| {
+                inst.key.project == key.project
+                    && inst.def.jobs.iter().any(|j| j.is_jobnet_icon() && j.jobnet.as_deref() == Some(&*key.jobnet))
+            })
+            .map(|p| p as u32)
     }
 }
 
