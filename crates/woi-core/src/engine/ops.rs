@@ -186,6 +186,23 @@ impl Engine {
         Ok(())
     }
 
+    /// An ended run runs again (restart, job restart, recovery): back to
+    /// `Executing` with a new 0328 record. `true` when it had ended.
+    fn resume_run(&mut self, i: u32) -> bool {
+        let inst = &mut self.instances[i as usize];
+        inst.interrupted = false;
+        inst.ended_at = None;
+        inst.exit_code = None;
+        if inst.status.is_running() {
+            return false;
+        }
+        inst.warning = false;
+        let (comment, key) = (inst.def.comment.clone(), inst.key.clone());
+        self.set_jobnet_status(i, JobnetStatus::Executing);
+        self.log(i, Level::Info, messages::started(&comment, &key.jobnet, &key.project));
+        true
+    }
+
     fn recovery_running(&self, i: u32) -> bool {
         let inst = &self.instances[i as usize];
         inst.def.jobs.iter().zip(&inst.jobs).any(|(d, j)| d.recovery.is_some() && j.is_active())
@@ -235,17 +252,8 @@ impl Engine {
     /// icons restart from their own failed jobs.
     fn restart_instance(&mut self, i: u32) {
         let set = self.restart_set(i);
-        let inst = &mut self.instances[i as usize];
-        let was_running = inst.status.is_running();
-        inst.interrupted = false;
-        inst.cancelling = false;
-        inst.ended_at = None;
-        inst.exit_code = None;
-        let (comment, key) = (inst.def.comment.clone(), inst.key.clone());
-        if !was_running {
-            inst.warning = false;
-            self.set_jobnet_status(i, JobnetStatus::Executing);
-            self.log(i, Level::Info, messages::started(&comment, &key.jobnet, &key.project));
+        self.instances[i as usize].cancelling = false;
+        if self.resume_run(i) {
             self.arm_end_delay(i);
         }
         // Reset in reverse topological order is not needed: counters follow each change.
@@ -354,17 +362,7 @@ impl Engine {
         if recovering {
             return Err(refused("restart", format!("job {name}"), "its recovery job is running"));
         }
-        if !inst.status.is_running() {
-            let i = id.instance;
-            let inst = &mut self.instances[i as usize];
-            inst.interrupted = false;
-            inst.ended_at = None;
-            inst.exit_code = None;
-            inst.warning = false;
-            let (comment, key) = (inst.def.comment.clone(), inst.key.clone());
-            self.set_jobnet_status(i, JobnetStatus::Executing);
-            self.log(i, Level::Info, messages::started(&comment, &key.jobnet, &key.project));
-        }
+        self.resume_run(id.instance);
         self.instances[id.instance as usize].jobs[id.index as usize].or_dead = false;
         self.set_job_status(id, JobStatus::Waiting, None);
         self.begin_job(id);
@@ -507,17 +505,7 @@ impl Engine {
             }
             _ => {}
         }
-        // The jobnet runs again.
-        if !self.instances[i as usize].status.is_running() {
-            let inst = &mut self.instances[i as usize];
-            inst.interrupted = false;
-            inst.ended_at = None;
-            inst.exit_code = None;
-            inst.warning = false;
-            let (comment, key) = (inst.def.comment.clone(), inst.key.clone());
-            self.set_jobnet_status(i, JobnetStatus::Executing);
-            self.log(i, Level::Info, messages::started(&comment, &key.jobnet, &key.project));
-        }
+        self.resume_run(i);
         match op {
             RecoveryOp::StartFrom => {
                 self.set_job_status(id, JobStatus::Waiting, None);
