@@ -32,7 +32,7 @@ use crate::calendar::local_to_utc;
 use crate::defs::{Environment, JobnetKey};
 use crate::engine::EventCount;
 use crate::engine::{Effect, Engine, EngineConfig, Event, EventKind, JobId, JobView, JobnetView, RaiseRequest};
-use crate::exit::{ExitCode, Origin};
+use crate::exit::ExitCode;
 
 /// Why a simulation could not run.
 #[derive(Debug, thiserror::Error)]
@@ -776,13 +776,4 @@ fn apply(engine: &mut Engine, now: DateTime<Utc>, action: &Action) -> Result<(St
             Err(r) => format!("refused: {r}"),
         },
     ))
-}
-
-/// Origin of an exit code as text (for people).
-pub fn origin_name(o: Origin) -> &'static str {
-    match o {
-        Origin::Command => "command",
-        Origin::Scheduler => "scheduler",
-        Origin::ExecutionControl => "execution_control",
-    }
 }
