@@ -35,6 +35,9 @@ pub enum RuntimeError {
     /// The engine refused the command (nothing changed).
     #[error(transparent)]
     Refused(#[from] Refusal),
+    /// An operation was refused or named something unknown (nothing changed).
+    #[error("{0}")]
+    Rejected(String),
 }
 
 /// The system clock.
@@ -78,6 +81,10 @@ impl Clock for OffsetClock {
 type Reply<T> = oneshot::Sender<Result<T, RuntimeError>>;
 
 enum Command {
+    Action {
+        action: woi_core::sim::Action,
+        reply: Reply<String>,
+    },
     Start {
         key: JobnetKey,
         vparam: Option<String>,
@@ -169,6 +176,14 @@ impl Handle {
     ) -> Result<Vec<JobnetKey>, RuntimeError> {
         let (project, jobnet) = (project.map(str::to_string), jobnet.map(str::to_string));
         self.ask(|reply| Command::Clear { project, jobnet, reply }).await
+    }
+
+    /// Apply an operation (any `woi_core::sim::Action`: start, cancel, pause,
+    /// continue, disable, enable, confirm, restart, job operations, recovery
+    /// operations, raise/clear message events), answered once the change is
+    /// durable. A refusal (nothing changed) is [`RuntimeError::Rejected`].
+    pub async fn apply(&self, action: woi_core::sim::Action) -> Result<String, RuntimeError> {
+        self.ask(|reply| Command::Action { action, reply }).await
     }
 
     /// Every jobnet's state.
@@ -342,6 +357,15 @@ impl Runtime {
                 let r = self.engine.clear_events(now, project.as_deref(), jobnet.as_deref());
                 self.flush().await?;
                 let _ = reply.send(r.map_err(Into::into));
+            }
+            Command::Action { action, reply } => {
+                let r = woi_core::sim::apply_action(&mut self.engine, now, &action);
+                self.flush().await?;
+                let _ = reply.send(match r {
+                    Ok((_, result)) if result.starts_with("applied") => Ok(result),
+                    Ok((_, result)) => Err(RuntimeError::Rejected(result)),
+                    Err(e) => Err(RuntimeError::Rejected(e.to_string())),
+                });
             }
             Command::Jobnets { reply } => {
                 let _ = reply.send(Ok(self.engine.jobnets().collect()));

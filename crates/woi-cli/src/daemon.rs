@@ -410,3 +410,38 @@ pub async fn history(data: &Path, jobnet: Option<&str>, limit: usize, json: bool
     out(&s);
     Ok(ExitCode::SUCCESS)
 }
+
+/// `woi op ACTION …`: apply one operation to the scheduler of the data
+/// directory (when no `woi serve` holds it), make it durable, and run what
+/// it started to its end. Exit 0 applied, 1 refused or unknown target.
+pub async fn op(o: &RunOptions<'_>, action: serde_json::Value) -> Result<ExitCode, String> {
+    let action: woi_core::sim::Action =
+        serde_json::from_value(action).map_err(|e| format!("operation: {e} (see `woi op --help`)"))?;
+    let Some((rt, _store, _lock)) = open_runtime(o).await? else { return Ok(ExitCode::from(1)) };
+    let h = rt.handle();
+    let task = tokio::spawn(rt.run());
+    let result = h.apply(action).await;
+    // Whatever the operation started runs to its end before the embedded
+    // scheduler stops (otherwise the next start would find it interrupted).
+    if result.is_ok() {
+        loop {
+            let running = h.jobnets().await.map_err(|e| e.to_string())?.iter().any(|v| v.status.is_running());
+            if !running {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    }
+    h.shutdown().await.map_err(|e| e.to_string())?;
+    task.await.map_err(|e| e.to_string())?.map_err(|e| e.to_string())?;
+    match result {
+        Ok(text) => {
+            out(&format!("{text}\n"));
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e) => {
+            eprintln!("woi: {e}");
+            Ok(ExitCode::from(1))
+        }
+    }
+}

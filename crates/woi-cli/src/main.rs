@@ -122,6 +122,37 @@ enum Command {
         #[command(subcommand)]
         action: admin::AccountCommand,
     },
+    /// Apply an operation to the scheduler of the data directory (no `woi serve` may hold it).
+    /// ACTION: start, cancel, pause, continue, disable, enable, confirm, release_carry_over,
+    /// cancel_completion, restart (jobnet); cancel_job, restart_job, pause_job, continue_job,
+    /// disable_job, enable_job, recover (job); raise_event, clear_events.
+    /// Exit status: 0 applied, 1 refused (nothing changed).
+    Op {
+        /// The operation.
+        action: String,
+        /// The jobnet, PROJECT/JOBNET (optional for raise_event / clear_events).
+        jobnet: Option<String>,
+        /// The job, by number or name (job operations and recover).
+        job: Option<String>,
+        /// Recovery operation: start_from, restart_from, start_next, start_only.
+        #[arg(long)]
+        recovery: Option<String>,
+        /// Variable parameter (start, raise_event).
+        #[arg(long)]
+        vparam: Option<String>,
+        /// Event name (raise_event).
+        #[arg(long)]
+        event: Option<String>,
+        /// Project scope (raise_event, clear_events).
+        #[arg(long)]
+        project: Option<String>,
+        /// Copy-start suffix (raise_event).
+        #[arg(long)]
+        suffix: Option<String>,
+        /// Data directory (SQLite store).
+        #[arg(long, default_value = "woi-data")]
+        data: PathBuf,
+    },
     /// Show every jobnet's state as recorded in the data directory.
     Status {
         /// Data directory (SQLite store).
@@ -196,6 +227,36 @@ fn main() -> ExitCode {
         }
         Command::User { action } => admin::user(action),
         Command::Account { action } => admin::account(action),
+        Command::Op { action, jobnet, job, recovery, vparam, event, project, suffix, data } => {
+            let mut v = serde_json::json!({ "action": action });
+            let scoped = matches!(action.as_str(), "raise_event" | "clear_events");
+            for (k, val) in [("job", job), ("op", recovery), ("vparam", vparam), ("event", event), ("suffix", suffix)] {
+                if let Some(val) = val {
+                    v[k] = serde_json::Value::String(val);
+                }
+            }
+            match (scoped, jobnet) {
+                // Events take the project and jobnet names separately.
+                (true, Some(j)) => match j.split_once('/') {
+                    Some((p, n)) => {
+                        v["project"] = p.into();
+                        v["jobnet"] = n.into();
+                    }
+                    None => v["jobnet"] = j.into(),
+                },
+                (false, Some(j)) => v["jobnet"] = j.into(),
+                _ => {}
+            }
+            if let Some(p) = project {
+                v["project"] = p.into();
+            }
+            if v.get("job").and_then(|j| j.as_str()).is_some_and(|j| j.parse::<u16>().is_ok()) {
+                let n = v["job"].as_str().and_then(|j| j.parse::<u16>().ok()).unwrap_or_default();
+                v["job"] = n.into();
+            }
+            let o = daemon::RunOptions { data: &data, defs: &[], now: None, speed: 1.0, json: false };
+            block_on(daemon::op(&o, v))
+        }
         Command::Status { data, json } => block_on(daemon::status(&data, json)),
         Command::History { jobnet, limit, data, json } => {
             block_on(daemon::history(&data, jobnet.as_deref(), limit, json))

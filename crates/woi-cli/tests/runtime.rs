@@ -180,3 +180,33 @@ fn invalid_definitions_are_not_applied() {
     let out = woi(&["status"], dir.path());
     assert_eq!(out.status.code(), Some(2), "nothing was applied");
 }
+
+#[test]
+fn op_applies_operations_durably_and_refuses_wrong_status() {
+    let dir = setup();
+    std::fs::write(
+        dir.path().join("msg.toml"),
+        "[[jobnet]]\nproject = \"M\"\nname = \"N\"\ncomment = \"Msg\"\nstart = { message_only = {} }\nmessages = { events = [\"GO\"] }\n[[jobnet.job]]\nnumber = 1\ncommand = \"sh -c 'exit 4'\"\n",
+    )
+    .expect("write");
+    assert!(woi(&["apply", "defs.toml", "msg.toml"], dir.path()).status.success());
+    // A raised event starts the jobnet; the command returns when it has ended.
+    let out = woi(&["op", "raise_event", "--event", "GO"], dir.path());
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("applied: counted by 1"));
+    let v = json(&woi(&["history", "M/N", "--json"], dir.path()));
+    assert_eq!(v["runs"][0]["status"], "abended");
+    // MODEL-040: confirm is refused on a jobnet that is not abended or cancelled …
+    let out = woi(&["op", "confirm", "P/QUICK"], dir.path());
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("refused"));
+    // … and applies to an abended one.
+    assert!(woi(&["op", "confirm", "M/N"], dir.path()).status.success());
+    let v = json(&woi(&["status", "--json"], dir.path()));
+    let n = v.as_array().and_then(|a| a.iter().find(|j| j["key"] == "M/N")).cloned().unwrap_or_default();
+    assert_eq!(n["status"], "confirmed");
+    // Unknown targets are refused with a clear message.
+    let out = woi(&["op", "pause", "M/NOPE"], dir.path());
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("M/NOPE"));
+}

@@ -698,6 +698,14 @@ fn job_op(
     Ok((format!("{name} {key}/{}", job.as_text()), f(engine, id)))
 }
 
+/// Apply one [`Action`] to an engine (the same code path as scripted
+/// inputs; `woi op` uses it on the live scheduler). Returns the action as
+/// text and its result: `applied…`, or `refused: <reason>` (nothing changed).
+/// `Err` when the action names something that does not exist.
+pub fn apply_action(engine: &mut Engine, now: DateTime<Utc>, action: &Action) -> Result<(String, String), SimError> {
+    apply(engine, now, action)
+}
+
 fn apply(engine: &mut Engine, now: DateTime<Utc>, action: &Action) -> Result<(String, String), SimError> {
     let (text, result) = match action {
         Action::Start { jobnet, vparam } => {
