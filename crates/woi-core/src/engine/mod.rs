@@ -867,7 +867,16 @@ impl Engine {
             ended_at: inst.ended_at,
             parent: inst.parent.map(|p| self.instances[p.instance as usize].key.clone()),
             operating_day: inst.day,
-            next_start: inst.next_start.as_ref().map(|s| s.at),
+            // Only a start that will fire: one of the day the jobnet is
+            // scheduled for, or of a later day it will be rescheduled for.
+            next_start: inst
+                .next_start
+                .as_ref()
+                .filter(|s| {
+                    inst.day == Some(s.operating_day)
+                        || !matches!(inst.status, JobnetStatus::Abended | JobnetStatus::Cancelled)
+                })
+                .map(|s| s.at),
             start_delayed: inst.start_delayed,
             end_delayed: inst.end_delayed,
         }
