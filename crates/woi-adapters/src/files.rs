@@ -22,6 +22,16 @@ pub enum FilesError {
 /// in name order. Syntax errors are kept in the catalog's diagnostics.
 pub fn load(paths: &[PathBuf]) -> Result<Catalog, FilesError> {
     let mut cat = Catalog::new();
+    for f in expand(paths)? {
+        add_file(&mut cat, &f)?;
+    }
+    Ok(cat)
+}
+
+/// The files a list of files and directories stands for: a directory is
+/// every `*.toml` and `*.json` file in it, in name order.
+pub fn expand(paths: &[PathBuf]) -> Result<Vec<PathBuf>, FilesError> {
+    let mut out = Vec::new();
     for p in paths {
         if p.is_dir() {
             let mut entries: Vec<PathBuf> = std::fs::read_dir(p)
@@ -30,14 +40,12 @@ pub fn load(paths: &[PathBuf]) -> Result<Catalog, FilesError> {
                 .filter(|f| matches!(f.extension().and_then(|x| x.to_str()), Some("toml" | "json")))
                 .collect();
             entries.sort();
-            for f in entries {
-                add_file(&mut cat, &f)?;
-            }
+            out.extend(entries);
         } else {
-            add_file(&mut cat, p)?;
+            out.push(p.clone());
         }
     }
-    Ok(cat)
+    Ok(out)
 }
 
 fn add_file(cat: &mut Catalog, path: &Path) -> Result<(), FilesError> {

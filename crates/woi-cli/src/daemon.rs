@@ -41,31 +41,12 @@ async fn apply_files(store: &SqliteStore, paths: &[PathBuf]) -> Result<Option<us
         return Ok(None);
     }
     let mut files = Vec::new();
-    for p in expand(paths)? {
+    for p in woi_adapters::files::expand(paths).map_err(|e| e.to_string())? {
         let text = std::fs::read_to_string(&p).map_err(|e| format!("{}: {e}", p.display()))?;
         files.push(DefinitionFile { name: p.display().to_string(), text });
     }
     store.set_definitions(&files).await.map_err(|e| e.to_string())?;
     Ok(Some(cat.defs.jobnets.len()))
-}
-
-/// The files a list of files and directories stands for (as `files::load` reads them).
-fn expand(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
-    let mut out = Vec::new();
-    for p in paths {
-        if p.is_dir() {
-            let mut entries: Vec<PathBuf> = std::fs::read_dir(p)
-                .map_err(|e| format!("{}: {e}", p.display()))?
-                .filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|f| matches!(f.extension().and_then(|x| x.to_str()), Some("toml" | "json")))
-                .collect();
-            entries.sort();
-            out.extend(entries);
-        } else {
-            out.push(p.clone());
-        }
-    }
-    Ok(out)
 }
 
 /// The applied definitions, compiled. `Err` when none are applied or they no longer validate.

@@ -37,16 +37,12 @@ fn not_allowed(op: &'static str, target: String, status: impl ToString) -> Refus
 }
 
 impl Engine {
-    fn instance_checked(&self, key: &JobnetKey) -> Result<u32, Refusal> {
-        self.by_key.get(key).copied().ok_or_else(|| Refusal::UnknownJobnet(key.to_string()))
-    }
-
     /// Pause a jobnet. A waiting or finished jobnet keeps its starts: the first
     /// satisfied start condition is remembered and starts it on Continue. An
     /// executing jobnet lets running jobs end but starts no new job.
     pub fn pause_jobnet(&mut self, now: DateTime<Utc>, key: &JobnetKey) -> Result<(), Refusal> {
         self.now = now;
-        let i = self.instance_checked(key)?;
+        let i = self.instance_of(key)?;
         let inst = &mut self.instances[i as usize];
         if matches!(inst.status, JobnetStatus::Paused | JobnetStatus::Disabled) {
             return Err(not_allowed("pause", format!("jobnet {key}"), inst.status));
@@ -64,7 +60,7 @@ impl Engine {
     /// was rescheduled at a day change meanwhile).
     pub fn continue_jobnet(&mut self, now: DateTime<Utc>, key: &JobnetKey) -> Result<(), Refusal> {
         self.now = now;
-        let i = self.instance_checked(key)?;
+        let i = self.instance_of(key)?;
         let inst = &mut self.instances[i as usize];
         if inst.status != JobnetStatus::Paused {
             return Err(not_allowed("continue", format!("jobnet {key}"), inst.status));
@@ -97,7 +93,7 @@ impl Engine {
     /// are not counted, and as a child it lets its parent's flow continue.
     pub fn disable_jobnet(&mut self, now: DateTime<Utc>, key: &JobnetKey) -> Result<(), Refusal> {
         self.now = now;
-        let i = self.instance_checked(key)?;
+        let i = self.instance_of(key)?;
         let inst = &mut self.instances[i as usize];
         if inst.status.is_running() || matches!(inst.status, JobnetStatus::Disabled | JobnetStatus::Paused) {
             return Err(not_allowed("disable", format!("jobnet {key}"), inst.status));
@@ -112,7 +108,7 @@ impl Engine {
     /// Release a disable: back to the prior status (`Waiting` when rescheduled meanwhile).
     pub fn enable_jobnet(&mut self, now: DateTime<Utc>, key: &JobnetKey) -> Result<(), Refusal> {
         self.now = now;
-        let i = self.instance_checked(key)?;
+        let i = self.instance_of(key)?;
         let inst = &mut self.instances[i as usize];
         if inst.status != JobnetStatus::Disabled {
             return Err(not_allowed("enable", format!("jobnet {key}"), inst.status));
@@ -129,7 +125,7 @@ impl Engine {
     /// again (and be rescheduled at the next day change).
     pub fn confirm_jobnet(&mut self, now: DateTime<Utc>, key: &JobnetKey) -> Result<(), Refusal> {
         self.now = now;
-        let i = self.instance_checked(key)?;
+        let i = self.instance_of(key)?;
         let st = self.instances[i as usize].status;
         if !matches!(st, JobnetStatus::Abended | JobnetStatus::Cancelled) {
             return Err(not_allowed("confirm", format!("jobnet {key}"), st));
@@ -142,7 +138,7 @@ impl Engine {
     /// Release a carry-over: the jobnet counts as finished for the day.
     pub fn release_carry_over(&mut self, now: DateTime<Utc>, key: &JobnetKey) -> Result<(), Refusal> {
         self.now = now;
-        let i = self.instance_checked(key)?;
+        let i = self.instance_of(key)?;
         let st = self.instances[i as usize].status;
         if st != JobnetStatus::CarriedOver {
             return Err(not_allowed("release carry-over", format!("jobnet {key}"), st));
@@ -157,7 +153,7 @@ impl Engine {
     /// recognizes its events again.
     pub fn cancel_completion(&mut self, now: DateTime<Utc>, key: &JobnetKey) -> Result<(), Refusal> {
         self.now = now;
-        let i = self.instance_checked(key)?;
+        let i = self.instance_of(key)?;
         let inst = &mut self.instances[i as usize];
         if !(inst.status.is_ended() || inst.status == JobnetStatus::Confirmed) {
             return Err(not_allowed("cancel completion", format!("jobnet {key}"), inst.status));
@@ -173,7 +169,7 @@ impl Engine {
     /// point when the failure is at or after it. Refused while a recovery job runs.
     pub fn restart_jobnet(&mut self, now: DateTime<Utc>, key: &JobnetKey) -> Result<(), Refusal> {
         self.now = now;
-        let i = self.instance_checked(key)?;
+        let i = self.instance_of(key)?;
         let st = self.instances[i as usize].status;
         if !matches!(st, JobnetStatus::Abended | JobnetStatus::Cancelled | JobnetStatus::Warning) {
             return Err(not_allowed("restart", format!("jobnet {key}"), st));
@@ -333,15 +329,11 @@ impl Engine {
 
     // ----- job operations -------------------------------------------------
 
-    fn job_checked(&self, id: JobId) -> Result<(String, JobStatus), Refusal> {
-        self.check_job(id)
-    }
-
     /// Restart an abended or cancelled job: it runs again and its successors
     /// follow. Refused while its recovery job runs, and for recovery jobs.
     pub fn restart_job(&mut self, now: DateTime<Utc>, id: JobId) -> Result<(), Refusal> {
         self.now = now;
-        let (name, st) = self.job_checked(id)?;
+        let (name, st) = self.check_job(id)?;
         if !matches!(st, JobStatus::Abended | JobStatus::Cancelled) {
             return Err(not_allowed("restart", format!("job {name}"), st));
         }
@@ -374,7 +366,7 @@ impl Engine {
     /// holds (nor do its successors). A finished job is paused for its next run.
     pub fn pause_job(&mut self, now: DateTime<Utc>, id: JobId) -> Result<(), Refusal> {
         self.now = now;
-        let (name, st) = self.job_checked(id)?;
+        let (name, st) = self.check_job(id)?;
         let j = &self.instances[id.instance as usize].jobs[id.index as usize];
         if j.paused || st == JobStatus::Disabled || j.is_active() {
             return Err(not_allowed("pause", format!("job {name}"), st));
@@ -391,7 +383,7 @@ impl Engine {
     /// paused, otherwise it waits again.
     pub fn continue_job(&mut self, now: DateTime<Utc>, id: JobId) -> Result<(), Refusal> {
         self.now = now;
-        let (name, st) = self.job_checked(id)?;
+        let (name, st) = self.check_job(id)?;
         let j = &self.instances[id.instance as usize].jobs[id.index as usize];
         if !j.paused {
             return Err(not_allowed("continue", format!("job {name}"), st));
@@ -417,7 +409,7 @@ impl Engine {
     /// normally, so its successors start.
     pub fn disable_job(&mut self, now: DateTime<Utc>, id: JobId) -> Result<(), Refusal> {
         self.now = now;
-        let (name, st) = self.job_checked(id)?;
+        let (name, st) = self.check_job(id)?;
         let j = &self.instances[id.instance as usize].jobs[id.index as usize];
         if j.disabled || j.is_active() || st == JobStatus::Paused {
             return Err(not_allowed("disable", format!("job {name}"), st));
@@ -434,7 +426,7 @@ impl Engine {
     /// Release a job's disable: back to waiting (refused once it was skipped in the current run).
     pub fn enable_job(&mut self, now: DateTime<Utc>, id: JobId) -> Result<(), Refusal> {
         self.now = now;
-        let (name, st) = self.job_checked(id)?;
+        let (name, st) = self.check_job(id)?;
         let j = &self.instances[id.instance as usize].jobs[id.index as usize];
         if !j.disabled || (st == JobStatus::Disabled && j.skipped) {
             return Err(not_allowed(
@@ -457,7 +449,7 @@ impl Engine {
     /// A recovery operation of the jobnet monitor (spec 01 §3.5.2) on job `id`.
     pub fn recover(&mut self, now: DateTime<Utc>, id: JobId, op: RecoveryOp) -> Result<(), Refusal> {
         self.now = now;
-        let (name, st) = self.job_checked(id)?;
+        let (name, st) = self.check_job(id)?;
         let i = id.instance;
         let target = format!("job {name}");
         let is_icon = self.instances[i as usize].def.jobs[id.index as usize].is_jobnet_icon();
