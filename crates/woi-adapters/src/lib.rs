@@ -8,7 +8,9 @@
 #![warn(missing_docs)]
 
 pub mod auth;
+pub mod executors;
 pub mod files;
 pub mod process;
 pub mod runtime;
+pub mod scheduler;
 pub mod sqlite;

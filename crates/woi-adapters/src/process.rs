@@ -589,32 +589,18 @@ impl Executor for ProcessExecutor {
 mod tests {
     #![allow(clippy::unwrap_used)]
 
-    use std::collections::BTreeMap;
     use std::sync::Arc;
 
     use futures::channel::oneshot;
     use woi_core::JobnetKey;
     use woi_core::exit::Origin;
-    use woi_core::model::JobKind;
 
     use super::*;
 
     fn job(command: &str) -> JobRun {
-        JobRun {
-            jobnet: JobnetKey::new("PRJ", "NET1"),
-            number: 7,
-            name: Arc::from("job7"),
-            attempt: 1,
-            kind: JobKind::Command,
-            command: command.to_owned(),
-            params: None,
-            directory: None,
-            env: BTreeMap::new(),
-            exec_user: None,
-            stdout_file: None,
-            stderr_file: None,
-            stderr_to_stdout: false,
-        }
+        let mut job = JobRun::command(JobnetKey::new("PRJ", "NET1"), 7, command);
+        job.name = Arc::from("job7");
+        job
     }
 
     fn exec() -> ProcessExecutor {

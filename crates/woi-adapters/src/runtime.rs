@@ -124,6 +124,16 @@ enum Command {
     },
 }
 
+/// One item of [`Handle::changes`].
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub enum Change {
+    /// A state change, durable in the store.
+    Event(Event),
+    /// This subscriber fell behind and missed this many changes.
+    Missed(u64),
+}
+
 /// A cheap, cloneable handle to a running scheduler.
 #[derive(Clone)]
 pub struct Handle {
@@ -202,6 +212,21 @@ impl Handle {
         self.events.subscribe()
     }
 
+    /// Every event recorded from now on, as a [`futures::Stream`]. The
+    /// stream holds at most [`EVENT_STREAM_CAPACITY`] unread events; a
+    /// subscriber that falls further behind gets one [`Change::Missed`] with
+    /// the number of events it lost and goes on with the newest — it never
+    /// slows the scheduler down. The stream ends when the scheduler stops.
+    pub fn changes(&self) -> impl futures::Stream<Item = Change> + Send + 'static {
+        futures::stream::unfold(self.events.subscribe(), |mut rx| async move {
+            match rx.recv().await {
+                Ok(event) => Some((Change::Event(event), rx)),
+                Err(broadcast::error::RecvError::Lagged(n)) => Some((Change::Missed(n), rx)),
+                Err(broadcast::error::RecvError::Closed) => None,
+            }
+        })
+    }
+
     /// Stop the scheduler: no new job starts; running jobs are left to end
     /// (their processes keep running) and are recovered on the next start.
     pub async fn shutdown(&self) -> Result<(), RuntimeError> {
@@ -229,6 +254,8 @@ pub struct Runtime {
     kills: BTreeMap<(JobId, u32), oneshot::Sender<woi_core::engine::KillReason>>,
     events: broadcast::Sender<Event>,
     handle: Handle,
+    /// The job-definition variables adapter jobs see.
+    variables: Arc<BTreeMap<String, String>>,
 }
 
 impl Runtime {
@@ -258,6 +285,7 @@ impl Runtime {
             kills: BTreeMap::new(),
             events,
             handle,
+            variables: Arc::new(env.variables.clone()),
         };
         rt.engine.start_environment(now);
         rt.flush().await?;
@@ -401,28 +429,7 @@ impl Runtime {
             match action {
                 Effect::StartJob(s) => {
                     // The engine has substituted @.VPARAM@ and the variables.
-                    let def = s.def();
-                    let run = JobRun {
-                        jobnet: s.jobnet.clone(),
-                        number: s.number,
-                        name: s.name.clone(),
-                        attempt: s.attempt,
-                        kind: def.kind,
-                        command: def.command.clone(),
-                        params: def.params.clone(),
-                        directory: def.directory.clone(),
-                        env: {
-                            let mut env = def.env.clone();
-                            if let Some(v) = &s.vparam {
-                                env.insert("WOI_VPARAM".into(), v.to_string());
-                            }
-                            env
-                        },
-                        exec_user: def.exec_user.clone(),
-                        stdout_file: def.stdout_file.clone(),
-                        stderr_file: def.stderr_file.clone(),
-                        stderr_to_stdout: def.stderr_to_stdout,
-                    };
+                    let run = JobRun::from_start(&s, self.variables.clone());
                     let (kill_tx, kill_rx) = oneshot::channel();
                     self.kills.insert((s.job, s.attempt), kill_tx);
                     let executor = self.executor.clone();

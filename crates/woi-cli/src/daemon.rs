@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
+use woi_adapters::executors::ExecutorSet;
 use woi_adapters::process::ProcessExecutor;
 use woi_adapters::runtime::{OffsetClock, Runtime, SystemClock};
 use woi_adapters::sqlite::{HistoryFilter, SqliteStore};
@@ -123,6 +124,12 @@ fn lock_data_dir(data: &Path) -> Result<std::fs::File, String> {
     }
 }
 
+/// Every job kind this build can run: commands as processes; the REST and
+/// cloud adapters as they are registered.
+fn executors(_data: &Path) -> Result<Arc<ExecutorSet>, String> {
+    Ok(Arc::new(ExecutorSet::new(Arc::new(ProcessExecutor::default()))))
+}
+
 async fn open_runtime(o: &RunOptions<'_>) -> Result<Option<(Runtime, Arc<SqliteStore>, std::fs::File)>, String> {
     let lock = lock_data_dir(o.data)?;
     let store = open_store(o.data).await?;
@@ -130,7 +137,7 @@ async fn open_runtime(o: &RunOptions<'_>) -> Result<Option<(Runtime, Arc<SqliteS
         return Ok(None);
     }
     let env = environment(&store).await?;
-    let (rt, report) = Runtime::open(env, store.clone(), Arc::new(ProcessExecutor::default()), clock(o.now, o.speed)?)
+    let (rt, report) = Runtime::open(env, store.clone(), executors(o.data)?, clock(o.now, o.speed)?)
         .await
         .map_err(|e| e.to_string())?;
     for job in &report.interrupted_jobs {

@@ -13,9 +13,9 @@ use std::sync::Arc;
 use async_trait::async_trait;
 
 use crate::defs::JobnetKey;
-use crate::engine::KillReason;
+use crate::engine::{JobStart, KillReason};
 use crate::exit::ExitCode;
-use crate::model::JobKind;
+use crate::model::{JobKind, SnowflakeTarget};
 
 /// A job ready to run, its definition fields already substituted.
 #[derive(Clone, Debug)]
@@ -47,6 +47,91 @@ pub struct JobRun {
     pub stderr_file: Option<String>,
     /// Merge standard error into standard output.
     pub stderr_to_stdout: bool,
+    /// Adapter jobs: the connection information, unsubstituted (adapters
+    /// run their own substitution stages, spec 03 §3.3).
+    pub connection_info: Option<String>,
+    /// Adapter jobs: request bodies for the `request`, `monitoring` and
+    /// `termination` calls, unsubstituted.
+    pub bodies: AdapterBodies,
+    /// Snowflake jobs: task or SQL statement.
+    pub snowflake_target: Option<SnowflakeTarget>,
+    /// `custom` jobs: the registered job kind that runs it.
+    pub handler: Option<String>,
+    /// The environment's job-definition variables when the job started.
+    pub variables: Arc<BTreeMap<String, String>>,
+}
+
+/// The three request bodies of an adapter job.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct AdapterBodies {
+    /// Sent with the `request` call.
+    pub execution: Option<String>,
+    /// Sent with every `monitoring` call.
+    pub monitoring: Option<String>,
+    /// Sent with the `termination` call.
+    pub termination: Option<String>,
+}
+
+impl JobRun {
+    /// A command job with nothing else set: for tests and custom executors.
+    pub fn command(jobnet: JobnetKey, number: u16, command: impl Into<String>) -> JobRun {
+        JobRun {
+            jobnet,
+            number,
+            name: Arc::from(format!("J{number}")),
+            attempt: 1,
+            kind: JobKind::Command,
+            command: command.into(),
+            params: None,
+            directory: None,
+            env: BTreeMap::new(),
+            exec_user: None,
+            stdout_file: None,
+            stderr_file: None,
+            stderr_to_stdout: false,
+            connection_info: None,
+            bodies: AdapterBodies::default(),
+            snowflake_target: None,
+            handler: None,
+            variables: Arc::default(),
+        }
+    }
+
+    /// What the driver hands the executor for the engine's
+    /// [`crate::Effect::StartJob`]: the substituted definition, the variable
+    /// parameter as `WOI_VPARAM` in the environment, and the job-definition
+    /// variables for adapters.
+    pub fn from_start(start: &JobStart, variables: Arc<BTreeMap<String, String>>) -> JobRun {
+        let def = start.def();
+        let mut env = def.env.clone();
+        if let Some(v) = &start.vparam {
+            env.insert("WOI_VPARAM".into(), v.to_string());
+        }
+        JobRun {
+            jobnet: start.jobnet.clone(),
+            number: start.number,
+            name: start.name.clone(),
+            attempt: start.attempt,
+            kind: def.kind,
+            command: def.command.clone(),
+            params: def.params.clone(),
+            directory: def.directory.clone(),
+            env,
+            exec_user: def.exec_user.clone(),
+            stdout_file: def.stdout_file.clone(),
+            stderr_file: def.stderr_file.clone(),
+            stderr_to_stdout: def.stderr_to_stdout,
+            connection_info: def.connection_info.clone(),
+            bodies: AdapterBodies {
+                execution: def.body_execution.clone(),
+                monitoring: def.body_monitoring.clone(),
+                termination: def.body_termination.clone(),
+            },
+            snowflake_target: def.snowflake_target,
+            handler: def.handler.clone(),
+            variables,
+        }
+    }
 }
 
 /// How a job ended, as the executor saw it.

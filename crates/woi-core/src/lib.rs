@@ -47,6 +47,7 @@
 //! ```
 #![warn(missing_docs)]
 
+pub mod build;
 pub mod builtin;
 pub mod calendar;
 pub mod clock;

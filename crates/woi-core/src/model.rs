@@ -499,9 +499,43 @@ pub struct JobDef {
     /// Prefix of the published jobnet variables.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub netvar_prefix: Option<String>,
-    /// Adapter connection information (REST and cloud jobs).
+    /// Connection information (REST, Informatica, Snowflake and SAP cloud
+    /// jobs): JSON text, checked only when the job runs (spec 03 §2.1).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub adapter: Option<serde_json::Value>,
+    pub connection_info: Option<String>,
+    /// HTTP request body sent with the `request` call (JSON text).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body_execution: Option<String>,
+    /// HTTP request body sent with every `monitoring` call (JSON text).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body_monitoring: Option<String>,
+    /// HTTP request body sent with the `termination` call (JSON text).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body_termination: Option<String>,
+    /// Snowflake jobs: a task (default) or an SQL statement.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub snowflake_target: Option<SnowflakeTarget>,
+    /// SAP ERP jobs: exit codes per message type, e.g. `E=10,A=5,W=3`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub msgtype_exit_codes: Option<String>,
+    /// SAP ERP jobs: the session-opening information to use.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sap_session: Option<String>,
+    /// `custom` jobs: the name of the job kind the embedding service
+    /// registered (see `woi_adapters::executors::ExecutorSet`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub handler: Option<String>,
+}
+
+/// What a Snowflake job runs (spec 03 §2.5).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SnowflakeTarget {
+    /// A Snowflake task (`EXECUTE TASK`), monitored through its task history.
+    #[default]
+    Task,
+    /// An SQL statement, monitored through the statement API.
+    Sql,
 }
 
 impl JobDef {
@@ -540,7 +574,14 @@ impl JobDef {
             env: BTreeMap::new(),
             use_jobnet_variables: false,
             netvar_prefix: None,
-            adapter: None,
+            connection_info: None,
+            body_execution: None,
+            body_monitoring: None,
+            body_termination: None,
+            snowflake_target: None,
+            msgtype_exit_codes: None,
+            sap_session: None,
+            handler: None,
         }
     }
 
@@ -582,6 +623,9 @@ pub enum JobKind {
     TimeWait,
     /// Duration wait job (`jobschsleep`).
     Sleep,
+    /// A job kind implemented in Rust by the embedding service, named by
+    /// the job's `handler`.
+    Custom,
     /// Child jobnet icon.
     ChildJobnet,
     /// Linked jobnet icon.
@@ -603,6 +647,7 @@ impl JobKind {
             JobKind::MessageEventWait => "message_event_wait",
             JobKind::TimeWait => "time_wait",
             JobKind::Sleep => "sleep",
+            JobKind::Custom => "custom",
             JobKind::ChildJobnet => "child_jobnet",
             JobKind::LinkedJobnet => "linked_jobnet",
         }

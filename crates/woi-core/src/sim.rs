@@ -364,6 +364,76 @@ impl Report {
     pub fn event_lines(&self) -> Vec<String> {
         self.events.iter().map(render_event).collect()
     }
+
+    /// The final state of a jobnet (`PROJECT/JOBNET`).
+    pub fn jobnet(&self, key: &str) -> Option<&JobnetReport> {
+        self.jobnets.iter().find(|j| j.jobnet.key.to_string() == key)
+    }
+}
+
+impl JobnetReport {
+    /// The final state of a job, by number or name.
+    pub fn job(&self, job: &str) -> Option<&JobView> {
+        self.jobs.iter().find(|j| &*j.name == job || j.number.to_string() == job)
+    }
+}
+
+impl Script {
+    /// A script starting at `start` (RFC 3339, or a local date-time in the
+    /// environment's zone) where every job exits 0 after one minute.
+    pub fn starting_at(start: impl Into<String>) -> Script {
+        Script {
+            start: start.into(),
+            timezone: None,
+            until: None,
+            host: None,
+            defaults: Outcome::default(),
+            jobs: Vec::new(),
+            inputs: Vec::new(),
+        }
+    }
+
+    /// Run until this instant (same forms as `start`, or `+DURATION`).
+    pub fn until(mut self, until: impl Into<String>) -> Script {
+        self.until = Some(until.into());
+        self
+    }
+
+    /// How job `job` (number or name) of `jobnet` ends.
+    pub fn job(mut self, jobnet: &str, job: &str, outcome: Outcome) -> Script {
+        self.jobs.push(JobScript { jobnet: jobnet.into(), job: JobSel::Name(job.into()), outcome, runs: Vec::new() });
+        self
+    }
+
+    /// Apply `action` at `at` (`+DURATION` after start, or an instant).
+    pub fn input(mut self, at: impl Into<String>, action: Action) -> Script {
+        self.inputs.push(Input { at: at.into(), action });
+        self
+    }
+
+    /// Start `jobnet` (`PROJECT/JOBNET`) by operation at `at`.
+    pub fn start_at(self, at: impl Into<String>, jobnet: &str) -> Script {
+        self.input(at, Action::Start { jobnet: jobnet.into(), vparam: None })
+    }
+}
+
+impl Outcome {
+    /// Exit with `code` (after the default duration).
+    pub fn exit(code: i64) -> Outcome {
+        Outcome { exit: Some(ExitSpec::Number(code)), ..Outcome::default() }
+    }
+
+    /// Run for `duration` (`"90s"`, `"5m"`, `"1h30m"`).
+    pub fn lasting(mut self, duration: &str) -> Outcome {
+        self.duration = Some(DurationSpec::Text(duration.into()));
+        self
+    }
+
+    /// Print `output` (its `NAME=VALUE` lines feed jobnet variables).
+    pub fn printing(mut self, output: &str) -> Outcome {
+        self.output = Some(output.into());
+        self
+    }
 }
 
 /// Render one event as a single line.

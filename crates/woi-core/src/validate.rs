@@ -642,6 +642,38 @@ fn validate_flow_fields(s: &mut Sink<'_>, j: &JobDef, by_number: &BTreeMap<u16, 
     }
 }
 
+/// Adapter and custom-kind fields (spec 03 §2.1): each only on the kinds that
+/// use it. The connection information itself is checked when the job runs.
+fn validate_adapter_fields(s: &mut Sink<'_>, j: &JobDef) {
+    use JobKind::{Custom, Informatica, Rest, SapCloud, SapErp, Snowflake};
+    let kind = j.kind.as_str();
+    let fields: [(&str, bool, &[JobKind]); 8] = [
+        ("connection_info", j.connection_info.is_some(), &[Rest, Informatica, Snowflake, SapCloud, Custom]),
+        ("body_execution", j.body_execution.is_some(), &[Rest, Informatica, Snowflake, Custom]),
+        ("body_monitoring", j.body_monitoring.is_some(), &[Rest, Snowflake, Custom]),
+        ("body_termination", j.body_termination.is_some(), &[Rest, Snowflake, Custom]),
+        ("snowflake_target", j.snowflake_target.is_some(), &[Snowflake]),
+        ("msgtype_exit_codes", j.msgtype_exit_codes.is_some(), &[SapErp]),
+        ("sap_session", j.sap_session.is_some(), &[SapErp]),
+        ("handler", j.handler.is_some(), &[Custom]),
+    ];
+    for (field, set, kinds) in fields {
+        if set && !kinds.contains(&j.kind) {
+            let names: Vec<&str> = kinds.iter().map(|k| k.as_str()).collect();
+            s.err(field, format!("only {} jobs have `{field}`; this is a {kind} job", names.join(", ")));
+        }
+    }
+    if j.kind == Custom {
+        match j.handler.as_deref() {
+            None | Some("") => s.err("handler", "a custom job must name its handler (the registered job kind)"),
+            Some(h) if h.len() > 64 || !h.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-') => {
+                s.err("handler", "a handler name is 1–64 ASCII letters, digits, `_` or `-`")
+            }
+            Some(_) => {}
+        }
+    }
+}
+
 /// Fields that only some kinds of job may have.
 fn validate_kind_fields(s: &mut Sink<'_>, j: &JobDef) {
     let kind = j.kind.as_str();
@@ -661,7 +693,6 @@ fn validate_kind_fields(s: &mut Sink<'_>, j: &JobDef) {
             ("stderr_file", j.stderr_file.is_some()),
             ("stderr_to_stdout", j.stderr_to_stdout),
             ("env", !j.env.is_empty()),
-            ("adapter", j.adapter.is_some()),
         ];
         for (field, set) in command_fields {
             if set {
@@ -693,6 +724,7 @@ fn validate_kind_fields(s: &mut Sink<'_>, j: &JobDef) {
             }
         }
     }
+    validate_adapter_fields(s, j);
     match (j.kind, &j.master) {
         (JobKind::LinkedJobnet, None) => s.err("master", "a linked_jobnet job must name its master-linked jobnet"),
         (JobKind::LinkedJobnet, Some(_)) | (_, None) => {}
@@ -1100,6 +1132,34 @@ mod tests {
         assert_diag(&d, "project P / jobnet N / job 1", "normal_limit", "0-200");
         assert_diag(&d, "project P / jobnet N / job 1", "priority", "0-39");
         assert_diag(&d, "project P / jobnet N / job 2", "queue", "online1, queue1");
+    }
+
+    #[test]
+    fn adapter_fields_only_on_kinds_that_use_them() {
+        let rest = job(1, "kind = \"rest\"\nconnection_info = '{not json'\nbody_monitoring = '{}'");
+        let snow = job(2, "kind = \"snowflake\"\nsnowflake_target = \"sql\"");
+        let bad = cmd(3, "connection_info = '{}'\nsnowflake_target = \"task\"");
+        let icon = job(4, "kind = \"child_jobnet\"\njobnet = \"C\"\nbody_execution = '{}'");
+        let d = diags(&(net("N", "") + &rest + &snow + &bad + &icon + &net("C", "")));
+        // An invalid connection-info text is saved as is (checked when the job runs).
+        assert!(!d.iter().any(|x| x.object.ends_with("job 1")), "got:\n{}", render(&d));
+        assert_diag(&d, "project P / jobnet N / job 3", "connection_info", "this is a command job");
+        assert_diag(&d, "project P / jobnet N / job 3", "snowflake_target", "only snowflake jobs");
+        assert_diag(&d, "project P / jobnet N / job 4", "body_execution", "this is a child_jobnet job");
+        assert_eq!(d.len(), 3, "got:\n{}", render(&d));
+    }
+
+    #[test]
+    fn custom_jobs_name_a_handler() {
+        let ok = job(1, "kind = \"custom\"\nhandler = \"resize-images\"\ncommand = \"--width 10\"");
+        let missing = job(2, "kind = \"custom\"");
+        let bad = job(3, "kind = \"custom\"\nhandler = \"a b\"");
+        let stray = cmd(4, "handler = \"x\"");
+        let d = diags(&(net("N", "") + &ok + &missing + &bad + &stray));
+        assert_diag(&d, "job 2", "handler", "must name its handler");
+        assert_diag(&d, "job 3", "handler", "ASCII letters");
+        assert_diag(&d, "job 4", "handler", "only custom jobs");
+        assert_eq!(d.len(), 3, "got:\n{}", render(&d));
     }
 
     #[test]

@@ -1,0 +1,107 @@
+//! # woi — workload automation with business calendars, as a library
+//!
+//! woi schedules **jobnets** (flows of jobs) on **business calendars** with a
+//! day-change time, holiday shifts, message events, restart and recovery —
+//! what Fujitsu WOI / Systemwalker Operation Manager do — inside your own
+//! Rust service. The `woi` command and `woi serve` are thin wrappers over
+//! exactly this API.
+//!
+//! | You want to | Use |
+//! |---|---|
+//! | define jobnets in code | [`build`]: [`Definitions::builder`], [`Jobnet`], [`Job`], [`Calendar`] |
+//! | load definition files (TOML/JSON) | [`load_files`], or [`Catalog`] for texts |
+//! | run a scheduler in your service | [`Scheduler::builder`] → [`Scheduler`], its [`Handle`] |
+//! | follow every state change | [`Handle::changes`] (a `futures::Stream` of [`Change`]) |
+//! | run jobs of your own kind | [`JobHandler`], registered with [`SchedulerBuilder::handler`] |
+//! | unit-test your jobnets in milliseconds | [`sim`]: the production engine on a virtual clock |
+//! | forecast start times | [`Scheduler::plan`], [`plan::plan`] |
+//!
+//! ```
+//! # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! use woi::{Definitions, Job, Jobnet, JobnetKey, JobnetStatus, Scheduler};
+//!
+//! let env = Definitions::builder()
+//!     .jobnet(Jobnet::new("APP", "HELLO").job(Job::command(1, "echo hello")))
+//!     .build()?;
+//! let scheduler = Scheduler::builder(env).start().await?;
+//! let key = JobnetKey::new("APP", "HELLO");
+//! scheduler.handle().start_jobnet(&key, None).await?;
+//! let status = woi::wait_for_end(scheduler.handle(), &key).await?;
+//! assert_eq!(status, JobnetStatus::Completed);
+//! scheduler.stop().await?;
+//! # Ok(()) }
+//! ```
+//!
+//! Invariants: the engine ([`woi_core`]) is pure — no I/O, no clock reads, no
+//! tokio; everything that touches the outside world is in [`woi_adapters`]
+//! and replaceable (store, executors, clock).
+#![warn(missing_docs)]
+
+use std::path::PathBuf;
+
+use futures::StreamExt;
+
+pub use woi_adapters as adapters;
+pub use woi_core as core;
+
+pub use woi_adapters::executors::{ExecutorSet, JobContext, JobHandler};
+pub use woi_adapters::files::FilesError;
+pub use woi_adapters::process::ProcessExecutor;
+pub use woi_adapters::runtime::{Change, Handle, OffsetClock, RuntimeError, SystemClock};
+pub use woi_adapters::scheduler::{Scheduler, SchedulerBuilder, SchedulerError};
+pub use woi_adapters::sqlite::{HistoryFilter, SqliteStore};
+pub use woi_core::build::{self, BuildError, Calendar, Definitions, Job, Jobnet};
+pub use woi_core::engine::{JobView, JobnetView, RaiseRequest, Reception};
+pub use woi_core::model::{HolidayHandling, JobKind, MissedStart, TimeCombination, WaitMode};
+pub use woi_core::sim::{self, Action, Outcome, Script};
+pub use woi_core::store::{MemoryStore, Store};
+pub use woi_core::{
+    Catalog, Clock, Diagnostic, Environment, Event, EventKind, ExitCode, JobStatus, JobnetKey, JobnetStatus,
+    ManualClock, plan,
+};
+
+/// Load and validate definition files (files or directories of `.toml` /
+/// `.json`), exactly as `woi validate` does.
+pub fn load_files(paths: &[PathBuf]) -> Result<Environment, LoadError> {
+    let catalog = woi_adapters::files::load(paths)?;
+    catalog.compile().map_err(|diagnostics| LoadError::Invalid(BuildError { diagnostics }))
+}
+
+/// Why definition files could not be loaded.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum LoadError {
+    /// A file could not be read.
+    #[error(transparent)]
+    Files(#[from] FilesError),
+    /// The definitions are not valid; every problem names file, object and field.
+    #[error(transparent)]
+    Invalid(#[from] BuildError),
+}
+
+/// Wait until the current or next run of `jobnet` ends (Completed,
+/// Pseudo-normal, Abended, Cancelled …) and return its status.
+///
+/// Returns at once when the jobnet has already ended since it last started.
+pub async fn wait_for_end(handle: &Handle, jobnet: &JobnetKey) -> Result<JobnetStatus, RuntimeError> {
+    let mut changes = Box::pin(handle.changes());
+    let ended = |s: JobnetStatus| {
+        matches!(
+            s,
+            JobnetStatus::Completed | JobnetStatus::PseudoNormal | JobnetStatus::Abended | JobnetStatus::Cancelled
+        )
+    };
+    let current = handle.jobnets().await?.into_iter().find(|v| &v.key == jobnet).map(|v| v.status);
+    if let Some(s) = current.filter(|s| ended(*s)) {
+        return Ok(s);
+    }
+    while let Some(change) = changes.next().await {
+        if let Change::Event(Event { kind: EventKind::JobnetStatus { jobnet: k, status, .. }, .. }) = change
+            && &k == jobnet
+            && ended(status)
+        {
+            return Ok(status);
+        }
+    }
+    Err(RuntimeError::Stopped)
+}
