@@ -11,6 +11,7 @@ pub mod auth;
 pub mod executors;
 pub mod files;
 pub mod process;
+pub mod rest;
 pub mod runtime;
 pub mod scheduler;
 pub mod sqlite;

@@ -256,6 +256,8 @@ pub struct Runtime {
     handle: Handle,
     /// The job-definition variables adapter jobs see.
     variables: Arc<BTreeMap<String, String>>,
+    /// Outputs of jobs that just ended, written with the next flush.
+    pending_outputs: Vec<JobOutput>,
 }
 
 impl Runtime {
@@ -286,6 +288,7 @@ impl Runtime {
             events,
             handle,
             variables: Arc::new(env.variables.clone()),
+            pending_outputs: Vec::new(),
         };
         rt.engine.start_environment(now);
         rt.flush().await?;
@@ -312,7 +315,12 @@ impl Runtime {
             };
             tokio::select! {
                 Some(done) = self.done_rx.recv() => {
-                    self.finished(done).await?;
+                    // Every job end already reported goes into one commit.
+                    self.finished(done);
+                    while let Ok(more) = self.done_rx.try_recv() {
+                        self.finished(more);
+                    }
+                    self.flush().await?;
                 }
                 cmd = self.commands.recv() => {
                     match cmd {
@@ -333,19 +341,18 @@ impl Runtime {
         }
     }
 
-    async fn finished(&mut self, done: Done) -> Result<(), RuntimeError> {
+    /// Feed a job's end to the engine; its output is written with the next flush.
+    fn finished(&mut self, done: Done) {
         self.kills.remove(&(done.job, done.attempt));
-        let output = JobOutput {
+        let now = self.clock.now();
+        self.engine.handle_job_result(now, done.job, done.attempt, done.result.exit, &done.result.output);
+        self.pending_outputs.push(JobOutput {
             jobnet: done.jobnet,
             job: done.number,
             attempt: done.attempt,
-            host: done.result.host.clone(),
-            output: done.result.output.clone(),
-        };
-        self.store.save_output(&output).await?;
-        let now = self.clock.now();
-        self.engine.handle_job_result(now, done.job, done.attempt, done.result.exit, &done.result.output);
-        self.flush().await
+            host: done.result.host,
+            output: done.result.output,
+        });
     }
 
     async fn command(&mut self, cmd: Command) -> Result<(), RuntimeError> {
@@ -419,11 +426,14 @@ impl Runtime {
                 other => actions.push(other),
             }
         }
-        if !records.is_empty() {
+        if !self.pending_outputs.is_empty() {
+            let outputs = std::mem::take(&mut self.pending_outputs);
+            self.store.append_with_outputs(&records, &outputs).await?;
+        } else if !records.is_empty() {
             self.store.append(&records).await?;
-            for e in records {
-                let _ = self.events.send(e);
-            }
+        }
+        for e in records {
+            let _ = self.events.send(e);
         }
         for action in actions {
             match action {

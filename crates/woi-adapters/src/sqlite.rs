@@ -407,6 +407,8 @@ enum Op {
     Append {
         events: Vec<Event>,
         rows: Vec<Row>,
+        /// Jobs' outputs saved in the same savepoint, before the events.
+        outputs: Vec<(JobOutput, String)>,
         reply: Answer<()>,
     },
     SaveOutput {
@@ -538,6 +540,17 @@ impl SqliteStore {
         if events.is_empty() {
             return Ok(());
         }
+        self.append_inner(events, Vec::new()).await
+    }
+
+    /// Save finished jobs' outputs and append `events` in one durable write
+    /// (one commit, however many jobs ended together).
+    pub async fn append_events_with_outputs(&self, events: &[Event], outputs: &[JobOutput]) -> Result<(), SqliteError> {
+        let at = ts(Utc::now());
+        self.append_inner(events, outputs.iter().map(|o| (o.clone(), at.clone())).collect()).await
+    }
+
+    async fn append_inner(&self, events: &[Event], outputs: Vec<(JobOutput, String)>) -> Result<(), SqliteError> {
         let mut previous = 0u64;
         let mut rows = Vec::with_capacity(events.len());
         for (i, e) in events.iter().enumerate() {
@@ -549,7 +562,7 @@ impl SqliteStore {
             rows.push(Row::new(&self.site, e)?);
         }
         let (reply, rx) = oneshot::channel();
-        self.submit(Op::Append { events: events.to_vec(), rows, reply })?;
+        self.submit(Op::Append { events: events.to_vec(), rows, outputs, reply })?;
         rx.await.map_err(|_| self.site.stopped("writer"))?
     }
 
@@ -568,6 +581,46 @@ impl SqliteStore {
     ) -> Result<Vec<JobRunRecord>, SqliteError> {
         let jobnet = jobnet.to_string();
         self.read(move |conn, site| query_job_history(conn, site, &jobnet, run, limit)).await
+    }
+
+    /// Every jobnet run kept, newest first, each with its **execution
+    /// sequence number**: the journal seq of the event that first started the
+    /// run (`jobnet_runs.start_seq`). It is unique and grows with every new
+    /// run, so the Web API uses it as the execution id (`jne-<seq>`).
+    pub async fn jobnet_executions(&self) -> Result<Vec<(u64, JobnetRunRecord)>, SqliteError> {
+        self.read(query_jobnet_executions).await
+    }
+
+    /// Every job attempt kept, newest first, as `(seq, run_seq, record)`:
+    /// `seq` is the journal seq of the attempt's first recorded status
+    /// (`job_runs.first_seq`, the Web API's `jbe-<seq>`), `run_seq` the
+    /// execution sequence number of its jobnet run (0 when none is kept).
+    pub async fn job_executions(&self) -> Result<Vec<(u64, u64, JobRunRecord)>, SqliteError> {
+        self.read(query_job_executions).await
+    }
+
+    /// The kept output of one attempt of a job, if any.
+    pub async fn job_output(
+        &self,
+        jobnet: &JobnetKey,
+        job: u16,
+        attempt: u32,
+    ) -> Result<Option<JobOutput>, SqliteError> {
+        let key = jobnet.clone();
+        self.read(move |conn, site| {
+            conn.prepare_cached(
+                "SELECT host, output FROM job_output WHERE jobnet = ?1 AND job = ?2 AND attempt = ?3
+                 ORDER BY id DESC LIMIT 1",
+            )
+            .and_then(|mut s| {
+                s.query_row(params![key.to_string(), job, attempt], |r| {
+                    Ok(JobOutput { jobnet: key.clone(), job, attempt, host: r.get(0)?, output: r.get(1)? })
+                })
+                .optional()
+            })
+            .map_err(|e| site.err("read job output", e))
+        })
+        .await
     }
 
     /// Remove the history of runs that finished more than `keep_days` days
@@ -643,6 +696,10 @@ impl Store for SqliteStore {
             return Ok(Vec::new());
         };
         Ok(self.read(move |conn, site| query_events_after(conn, site, after)).await?)
+    }
+
+    async fn append_with_outputs(&self, events: &[Event], outputs: &[JobOutput]) -> Result<(), StoreError> {
+        Ok(self.append_events_with_outputs(events, outputs).await?)
     }
 
     async fn save_output(&self, output: &JobOutput) -> Result<(), StoreError> {
@@ -783,7 +840,7 @@ fn commit_batch(conn: &mut Connection, site: &Site, batch: Vec<Op>, shared: &Sha
 
 /// The work of a request, without its reply channel.
 enum Work {
-    Append(Vec<Event>, Vec<Row>),
+    Append(Vec<Event>, Vec<Row>, Vec<(JobOutput, String)>),
     SaveOutput(JobOutput, String),
     SetDefinitions(Vec<DefinitionFile>),
     Prune(String),
@@ -791,7 +848,9 @@ enum Work {
 
 fn split(op: Op) -> (Option<Reply>, Option<Work>) {
     match op {
-        Op::Append { events, rows, reply } => (Some(Reply::Unit(reply)), Some(Work::Append(events, rows))),
+        Op::Append { events, rows, outputs, reply } => {
+            (Some(Reply::Unit(reply)), Some(Work::Append(events, rows, outputs)))
+        }
         Op::SaveOutput { output, at, reply } => (Some(Reply::Unit(reply)), Some(Work::SaveOutput(output, at))),
         Op::SetDefinitions { files, reply } => (Some(Reply::Unit(reply)), Some(Work::SetDefinitions(files))),
         Op::Prune { cutoff, reply } => (Some(Reply::Prune(reply)), Some(Work::Prune(cutoff))),
@@ -803,7 +862,10 @@ fn split(op: Op) -> (Option<Reply>, Option<Work>) {
 impl Work {
     fn apply(self, conn: &Connection, site: &Site) -> Result<Done, SqliteError> {
         match self {
-            Work::Append(events, rows) => {
+            Work::Append(events, rows, outputs) => {
+                for (o, at) in outputs {
+                    Work::SaveOutput(o, at).apply(conn, site)?;
+                }
                 for (event, row) in events.iter().zip(&rows) {
                     insert_event(conn, site, event, row)?;
                 }
@@ -1149,6 +1211,83 @@ fn query_jobnet_history(
             started_at: parse_ts(site, &what, started)?,
             ended_at: parse_ts(site, &what, ended)?,
         });
+    }
+    Ok(out)
+}
+
+fn query_jobnet_executions(conn: &Connection, site: &Site) -> Result<Vec<(u64, JobnetRunRecord)>, SqliteError> {
+    let mut stmt = conn
+        .prepare_cached(
+            "SELECT jobnet, run, status, exit_code, started_at, ended_at, start_seq FROM jobnet_runs
+             ORDER BY start_seq DESC",
+        )
+        .map_err(|e| site.err("read the jobnet history", e))?;
+    let rows = stmt
+        .query_map([], |r| -> rusqlite::Result<(JobnetRow, i64)> {
+            Ok(((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?), r.get(6)?))
+        })
+        .map_err(|e| site.err("read the jobnet history", e))?;
+    let mut out = Vec::new();
+    for row in rows {
+        let ((jobnet, run, status, exit_code, started, ended), seq) =
+            row.map_err(|e| site.err("read the jobnet history", e))?;
+        let what = format!("jobnet run {jobnet} #{run}");
+        let record = JobnetRunRecord {
+            jobnet: parse_key(site, &what, &jobnet)?,
+            run,
+            status: parse_status(site, &what, status)?,
+            exit_code,
+            started_at: parse_ts(site, &what, started)?,
+            ended_at: parse_ts(site, &what, ended)?,
+        };
+        out.push((u64::try_from(seq).unwrap_or(0), record));
+    }
+    Ok(out)
+}
+
+fn query_job_executions(conn: &Connection, site: &Site) -> Result<Vec<(u64, u64, JobRunRecord)>, SqliteError> {
+    let mut stmt = conn
+        .prepare_cached(
+            "SELECT j.jobnet, j.run, j.job, j.name, j.attempt, j.status, j.exit_code, j.raw_code, j.started_at,
+                    j.ended_at, j.first_seq, COALESCE(r.start_seq, 0)
+             FROM job_runs j LEFT JOIN jobnet_runs r ON r.jobnet = j.jobnet AND r.run = j.run
+             ORDER BY j.first_seq DESC",
+        )
+        .map_err(|e| site.err("read the job history", e))?;
+    let rows = stmt
+        .query_map([], |r| {
+            let row = JobRow {
+                jobnet: r.get(0)?,
+                run: r.get(1)?,
+                job: r.get(2)?,
+                name: r.get(3)?,
+                attempt: r.get(4)?,
+                status: r.get(5)?,
+                exit_code: r.get(6)?,
+                raw_code: r.get(7)?,
+                started: r.get(8)?,
+                ended: r.get(9)?,
+            };
+            Ok((row, r.get::<_, i64>(10)?, r.get::<_, i64>(11)?))
+        })
+        .map_err(|e| site.err("read the job history", e))?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (row, seq, run_seq) = row.map_err(|e| site.err("read the job history", e))?;
+        let what = format!("job run {} #{} job {} attempt {}", row.jobnet, row.run, row.job, row.attempt);
+        let record = JobRunRecord {
+            jobnet: parse_key(site, &what, &row.jobnet)?,
+            run: row.run,
+            job: row.job,
+            name: row.name,
+            attempt: row.attempt,
+            status: parse_status(site, &what, row.status)?,
+            exit_code: row.exit_code,
+            raw_code: row.raw_code,
+            started_at: parse_ts(site, &what, row.started)?,
+            ended_at: parse_ts(site, &what, row.ended)?,
+        };
+        out.push((u64::try_from(seq).unwrap_or(0), u64::try_from(run_seq).unwrap_or(0), record));
     }
     Ok(out)
 }

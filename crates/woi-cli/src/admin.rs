@@ -417,6 +417,7 @@ pub fn spawn_api(
     api: BoundApi,
     handle: Handle,
     clock: Arc<dyn Clock>,
+    store: Arc<woi_adapters::sqlite::SqliteStore>,
     stop: tokio::sync::oneshot::Receiver<()>,
 ) -> Result<tokio::task::JoinHandle<std::io::Result<()>>, String> {
     let BoundApi { listener, auth, config } = api;
@@ -429,6 +430,7 @@ pub fn spawn_api(
     );
     let state = woi_server::AppState::new(handle, auth, clock, config)
         .map_err(|e| e.to_string())?
+        .with_store(store)
         .with_audit(Arc::new(|r: &woi_server::AuditRecord| eprintln!("woi: {r}")));
     Ok(tokio::spawn(woi_server::serve(listener, state, async {
         let _ = stop.await;

@@ -8,8 +8,10 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use woi_adapters::executors::ExecutorSet;
 use woi_adapters::process::ProcessExecutor;
+use woi_adapters::rest::RestExecutor;
 use woi_adapters::runtime::{OffsetClock, Runtime, SystemClock};
 use woi_adapters::sqlite::{HistoryFilter, SqliteStore};
+use woi_core::model::JobKind;
 use woi_core::store::{DefinitionFile, Store};
 use woi_core::validate::Options;
 use woi_core::{Catalog, Clock, Engine, EngineConfig, Environment, EventKind, JobnetKey, JobnetStatus};
@@ -124,10 +126,17 @@ fn lock_data_dir(data: &Path) -> Result<std::fs::File, String> {
     }
 }
 
-/// Every job kind this build can run: commands as processes; the REST and
-/// cloud adapters as they are registered.
-fn executors(_data: &Path) -> Result<Arc<ExecutorSet>, String> {
-    Ok(Arc::new(ExecutorSet::new(Arc::new(ProcessExecutor::default()))))
+/// Every job kind this build can run: commands as processes; REST,
+/// Informatica, Snowflake and SAP jobs on the REST executor, whose
+/// authentication info lives in the data directory (`woi auth`).
+fn executors(data: &Path) -> Result<Arc<ExecutorSet>, String> {
+    let rest: Arc<dyn woi_core::exec::Executor> =
+        Arc::new(RestExecutor::from_data_dir(data).map_err(|e| format!("{}: {e}", data.display()))?);
+    let mut set = ExecutorSet::new(Arc::new(ProcessExecutor::default()));
+    for kind in [JobKind::Rest, JobKind::Informatica, JobKind::Snowflake, JobKind::SapCloud, JobKind::SapErp] {
+        set = set.with_kind(kind, rest.clone());
+    }
+    Ok(Arc::new(set))
 }
 
 async fn open_runtime(o: &RunOptions<'_>) -> Result<Option<(Runtime, Arc<SqliteStore>, std::fs::File)>, String> {
@@ -246,7 +255,7 @@ pub async fn serve(o: &RunOptions<'_>, api: Option<&crate::admin::ApiOptions>) -
     eprintln!("woi: scheduler running on {} (Ctrl-C to stop)", db_path(o.data).display());
     let (stop_api, api_stopped) = tokio::sync::oneshot::channel();
     let http = match bound {
-        Some(b) => Some(crate::admin::spawn_api(b, h.clone(), clock(o.now, o.speed)?, api_stopped)?),
+        Some(b) => Some(crate::admin::spawn_api(b, h.clone(), clock(o.now, o.speed)?, store.clone(), api_stopped)?),
         None => None,
     };
     let json = o.json;

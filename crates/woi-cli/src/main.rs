@@ -11,6 +11,7 @@ use std::sync::Arc;
 use clap::{Parser, Subcommand};
 
 mod admin;
+mod authinfo;
 mod daemon;
 use woi_core::sim::{self, Report};
 use woi_core::validate::Options;
@@ -116,6 +117,11 @@ enum Command {
     User {
         #[command(subcommand)]
         action: admin::UserCommand,
+    },
+    /// Manage the integration adapters' authentication info (REST, Informatica, Snowflake, SAP jobs).
+    Auth {
+        #[command(subcommand)]
+        action: authinfo::AuthCommand,
     },
     /// Manage Web API accounts (OAuth2 clients of the token endpoint) and their client secrets.
     Account {
@@ -227,6 +233,7 @@ fn main() -> ExitCode {
         }
         Command::User { action } => admin::user(action),
         Command::Account { action } => admin::account(action),
+        Command::Auth { action } => authinfo::auth(action),
         Command::Op { action, jobnet, job, recovery, vparam, event, project, suffix, data } => {
             let mut v = serde_json::json!({ "action": action });
             let scoped = matches!(action.as_str(), "raise_event" | "clear_events");
@@ -428,35 +435,40 @@ fn plan(paths: &[PathBuf], args: PlanArgs, json: bool) -> Result<ExitCode, Strin
     if to < from {
         return Err(format!("--to {to} is before --from {from}"));
     }
-    let starts = woi_core::plan::plan(&env, from, to, key.as_ref());
+    // Streamed: the starts are written as the plan produces them, never collected.
+    let mut w = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+    // A closed pipe (e.g. `| head`) is not an error worth reporting.
     if json {
-        let v = serde_json::json!({
-            "timezone": env.tz.name(),
-            "from": from.to_string(),
-            "to": to.to_string(),
-            "starts": starts,
-        });
-        out(&format!("{}\n", serde_json::to_string_pretty(&v).map_err(|e| e.to_string())?));
+        let doc = woi_core::plan::PlanDocument { env: &env, from, to, filter: key.as_ref() };
+        if serde_json::to_writer_pretty(&mut w, &doc).is_ok() {
+            let _ = w.write_all(b"\n");
+        }
     } else {
-        let mut s = format!("plan {from} .. {to} ({})\n\n", env.tz.name());
-        let width = starts.iter().map(|p| p.jobnet.to_string().len()).max().unwrap_or(6).max(6);
-        s.push_str(&format!("{:<23}  {:<13}  {:<width$}  reason\n", "local time", "operating day", "jobnet"));
-        for p in &starts {
+        let mut width = 6;
+        woi_core::plan::plan_each(&env, from, to, key.as_ref(), |p| {
+            width = width.max(p.jobnet.project.len() + 1 + p.jobnet.jobnet.len());
+        });
+        let mut ok = write!(w, "plan {from} .. {to} ({})\n\n", env.tz.name()).is_ok()
+            && writeln!(w, "{:<23}  {:<13}  {:<width$}  reason", "local time", "operating day", "jobnet").is_ok();
+        let n = woi_core::plan::plan_each(&env, from, to, key.as_ref(), |p| {
             let kind = match p.kind {
                 woi_core::plan::StartKind::Time => "",
                 woi_core::plan::StartKind::TimeIfEvents => " (if its message events occurred)",
                 woi_core::plan::StartKind::Scheduled => " (scheduled: starts by message events)",
             };
-            s.push_str(&format!(
-                "{:<23}  {:<13}  {:<width$}  {}{kind}\n",
-                p.local.format("%Y-%m-%d %H:%M %:z").to_string(),
-                p.operating_day.to_string(),
-                p.jobnet.to_string(),
-                p.reason
-            ));
-        }
-        s.push_str(&format!("{} start(s)\n", starts.len()));
-        out(&s);
+            ok = ok
+                && writeln!(
+                    w,
+                    "{:<23}  {:<13}  {:<width$}  {}{kind}",
+                    p.local.format("%Y-%m-%d %H:%M %:z").to_string(),
+                    p.operating_day.to_string(),
+                    p.jobnet.to_string(),
+                    p.reason
+                )
+                .is_ok();
+        });
+        let _ = ok && writeln!(w, "{n} start(s)").is_ok();
     }
+    let _ = w.flush();
     Ok(ExitCode::SUCCESS)
 }

@@ -102,3 +102,49 @@ fn plan_refuses_invalid_definitions() {
     let (code, _, stderr) = run(&["plan", file.to_str().unwrap(), "--from", "28/04/2026"]);
     assert_eq!(code, 2, "{stderr}");
 }
+
+/// `woi plan` streams the plan; its output is what collecting the plan and
+/// printing it at once gives (the documented format, keys in alphabetical order).
+#[test]
+fn plan_streams_the_collected_plan() {
+    let mut text = String::from(
+        "[environment]\ntimezone = \"America/New_York\"\n[[calendar]]\nname = \"LATE\"\nday_change = \"06:00\"\n",
+    );
+    for i in 0..60 {
+        let (start, days) = match i % 4 {
+            0 => ("{ time = \"03:00\" }", "calendars = [\"LATE\"]"),
+            1 => ("{ times = [\"01:30\", \"09:00\"] }", "weekly = [\"Sun\", \"Mon\"]"),
+            2 => ("{ interval = { from = \"00:00\", to = \"04:00\", every_min = 60 } }", "monthly_dates = [1, 8]"),
+            _ => ("{ time = \"02:30\" }", "holiday = \"do_not_start\""),
+        };
+        text.push_str(&format!(
+            "[[jobnet]]\nproject = \"P{}\"\nname = \"N{i:02}\"\nstart = {start}\nstartup_days = {{ {days} }}\n\
+             [[jobnet.job]]\nnumber = 1\ncommand = \"x.sh\"\n",
+            i % 3
+        ));
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("many.toml");
+    std::fs::write(&file, &text).unwrap();
+    let (code, stdout, stderr) =
+        run(&["plan", file.to_str().unwrap(), "--from", "2026-03-01", "--to", "2026-03-10", "--json"]);
+    assert_eq!(code, 0, "{stderr}");
+
+    let env =
+        woi_core::defs::Environment::from_valid(&woi_core::defs::parse(&text, woi_core::defs::Format::Toml).unwrap());
+    let d = |s: &str| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+    let starts = woi_core::plan::plan(&env, d("2026-03-01"), d("2026-03-10"), None);
+    assert!(starts.len() > 500, "{}", starts.len());
+    let expected = serde_json::json!({
+        "timezone": "America/New_York",
+        "from": "2026-03-01",
+        "to": "2026-03-10",
+        "starts": starts,
+    });
+    assert_eq!(stdout, format!("{}\n", serde_json::to_string_pretty(&expected).unwrap()));
+
+    let (code, stdout, _) = run(&["plan", file.to_str().unwrap(), "--from", "2026-03-01", "--to", "2026-03-10"]);
+    assert_eq!(code, 0);
+    assert!(stdout.ends_with(&format!("\n{} start(s)\n", starts.len())), "{stdout}");
+    assert_eq!(stdout.lines().count(), starts.len() + 4);
+}

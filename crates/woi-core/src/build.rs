@@ -448,7 +448,7 @@ impl Jobnet {
     /// Fine adjustment of one operating day (after every other rule).
     pub fn fine_adjust(mut self, day: &str, start: bool) -> Self {
         if let Some(date) = self.date("fine_adjust", day) {
-            self.def.startup_days.fine_adjust.push(FineAdjust { date, start });
+            self.def.startup_days.fine_adjust.push(FineAdjust { date, start, basis: None });
         }
         self
     }

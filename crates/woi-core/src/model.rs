@@ -339,6 +339,12 @@ pub struct FineAdjust {
     pub date: Date,
     /// `true`: the day is a startup day; `false`: it is not.
     pub start: bool,
+    /// The startup-day rules the adjustment was made against: the jobnet's
+    /// [`crate::startup::rule_basis`] at that time (16 hex digits). When the
+    /// rules have changed since, the adjustment is discarded (MODEL-084).
+    /// Without it the adjustment always applies.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub basis: Option<String>,
 }
 
 /// A day of the month.

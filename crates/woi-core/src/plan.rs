@@ -16,14 +16,18 @@
 //! interval's 02:00 and 02:30 on a spring-forward day), the jobnet starts
 //! once: the instants of one jobnet strictly increase.
 
+use std::collections::HashMap;
+use std::ops::ControlFlow;
+
 use chrono::{DateTime, Days, FixedOffset, NaiveDate, Offset, TimeZone, Utc};
 use chrono_tz::Tz;
 use serde::Serialize;
+use serde::ser::{SerializeMap, SerializeSeq, SerializeStruct, Serializer};
 
 use crate::calendar::{day_change_of, local_to_utc, operating_day};
 use crate::defs::{Environment, JobnetKey};
 use crate::model::{HourMinute, JobnetDef, StartCondition, TimeCombination};
-use crate::startup::{Planner, StartReason};
+use crate::startup::{Planner, ReasonKey, StartReason};
 
 /// What a planned start is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -58,16 +62,145 @@ pub struct PlannedStart {
     pub kind: StartKind,
 }
 
+/// One forecast start as [`plan_each`] visits it: a [`PlannedStart`] that
+/// borrows its jobnet key and reason instead of owning them. Serializes
+/// exactly like [`PlannedStart`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct PlannedStartRef<'a> {
+    /// The jobnet (serialized `"P/N"`).
+    pub jobnet: &'a JobnetKey,
+    /// The operating day the start belongs to.
+    pub operating_day: NaiveDate,
+    /// The instant in the environment's time zone (serialized as `at`, RFC 3339 with offset).
+    #[serde(rename = "at")]
+    pub local: DateTime<FixedOffset>,
+    /// The instant (serialized as `at_utc`).
+    #[serde(rename = "at_utc")]
+    pub at: DateTime<Utc>,
+    /// Why the operating day is a startup day.
+    pub reason: &'a StartReason,
+    /// What kind of start this is.
+    pub kind: StartKind,
+}
+
+impl PlannedStartRef<'_> {
+    /// The owned form.
+    pub fn to_start(&self) -> PlannedStart {
+        PlannedStart {
+            jobnet: self.jobnet.clone(),
+            operating_day: self.operating_day,
+            local: self.local,
+            at: self.at,
+            reason: self.reason.clone(),
+            kind: self.kind,
+        }
+    }
+}
+
+impl From<PlannedStartRef<'_>> for PlannedStart {
+    fn from(s: PlannedStartRef<'_>) -> PlannedStart {
+        s.to_start()
+    }
+}
+
 /// The forecast of every time-started jobnet (or only `filter`) for the
 /// operating days `[from, to]`, sorted by instant, then project and jobnet.
+/// Collects [`plan_each`].
 pub fn plan(env: &Environment, from: NaiveDate, to: NaiveDate, filter: Option<&JobnetKey>) -> Vec<PlannedStart> {
+    let mut out = Vec::new();
+    plan_each(env, from, to, filter, |s| out.push(s.to_start()));
+    out
+}
+
+/// The forecast of [`plan`], streamed: calls `visit` once per start, in the
+/// order of [`plan`] (by instant, then project and jobnet), without
+/// collecting the starts. Returns the number of starts. Memory stays
+/// proportional to the jobnets and the starts of about two days, whatever
+/// the range.
+pub fn plan_each<F>(
+    env: &Environment,
+    from: NaiveDate,
+    to: NaiveDate,
+    filter: Option<&JobnetKey>,
+    mut visit: F,
+) -> usize
+where
+    F: FnMut(PlannedStartRef<'_>),
+{
     let jobnets: Vec<(&JobnetKey, &JobnetDef)> = match filter {
         Some(key) => env.jobnets.get_key_value(key).map(|(k, d)| (k, &**d)).into_iter().collect(),
-        None => env.jobnets.iter().map(|(k, d)| (k, &**d)).collect(),
+        None => env.jobnets.iter().map(|(k, d)| (k, &**d)).filter(|(_, d)| has_instants(d)).collect(),
     };
-    let jobnets: Vec<_> =
-        jobnets.into_iter().filter(|(_, d)| start_times(d, HourMinute::default()).is_some()).collect();
-    forecast(env, from, to, &jobnets)
+    forecast(env, from, to, &jobnets, |s| {
+        visit(s);
+        ControlFlow::Continue(())
+    })
+}
+
+/// The `woi plan --json` document: `{"from", "starts", "timezone", "to"}`
+/// with the keys of every object in alphabetical order. Serializing it
+/// streams the plan through [`plan_each`]: the starts are written one by
+/// one, never collected.
+#[derive(Clone, Copy, Debug)]
+pub struct PlanDocument<'a> {
+    /// The environment planned.
+    pub env: &'a Environment,
+    /// The first operating day.
+    pub from: NaiveDate,
+    /// The last operating day (inclusive).
+    pub to: NaiveDate,
+    /// Only this jobnet, when given.
+    pub filter: Option<&'a JobnetKey>,
+}
+
+impl Serialize for PlanDocument<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(Some(4))?;
+        m.serialize_entry("from", &self.from.to_string())?;
+        m.serialize_entry("starts", &DocumentStarts(self))?;
+        m.serialize_entry("timezone", self.env.tz.name())?;
+        m.serialize_entry("to", &self.to.to_string())?;
+        m.end()
+    }
+}
+
+/// The `starts` of a [`PlanDocument`], streamed.
+struct DocumentStarts<'a>(&'a PlanDocument<'a>);
+
+impl Serialize for DocumentStarts<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let d = self.0;
+        let mut seq = s.serialize_seq(None)?;
+        let mut failed = None;
+        plan_each(d.env, d.from, d.to, d.filter, |start| {
+            if failed.is_none()
+                && let Err(e) = seq.serialize_element(&Alphabetical(start))
+            {
+                failed = Some(e);
+            }
+        });
+        match failed {
+            Some(e) => Err(e),
+            None => seq.end(),
+        }
+    }
+}
+
+/// A start with its keys in alphabetical order.
+struct Alphabetical<'a>(PlannedStartRef<'a>);
+
+impl Serialize for Alphabetical<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let p = &self.0;
+        let mut st = s.serialize_struct("PlannedStart", 6)?;
+        st.serialize_field("at", &p.local)?;
+        st.serialize_field("at_utc", &p.at)?;
+        st.serialize_field("jobnet", p.jobnet)?;
+        st.serialize_field("kind", &p.kind)?;
+        st.serialize_field("operating_day", &p.operating_day)?;
+        st.serialize_field("reason", p.reason)?;
+        st.end()
+    }
 }
 
 /// The first start of jobnet `key` strictly after `after`, looking at most
@@ -75,17 +208,37 @@ pub fn plan(env: &Environment, from: NaiveDate, to: NaiveDate, filter: Option<&J
 /// time-based start, or has no startup day in that time.
 pub fn next_start_after(env: &Environment, key: &JobnetKey, after: DateTime<Utc>) -> Option<PlannedStart> {
     let (key, def) = env.jobnets.get_key_value(key)?;
-    start_times(def, HourMinute::default())?;
+    if !has_instants(def) {
+        return None;
+    }
     // The starts of operating day D lie in [D + dct, D+1 + dct], so day D0 of `after` is the first candidate.
     let d0 = operating_day(env.tz, day_change_of(env, def), after);
     let day = |n: u64| d0.checked_add_days(Days::new(n));
     for (a, b) in [(Some(d0), day(62)), (day(63), day(731))] {
         let (Some(a), Some(b)) = (a, b) else { break };
-        if let Some(s) = forecast(env, a, b, &[(key, def)]).into_iter().find(|s| s.at > after) {
-            return Some(s);
+        let mut found = None;
+        forecast(env, a, b, &[(key, def)], |s| {
+            if s.at > after {
+                found = Some(s.to_start());
+                return ControlFlow::Break(());
+            }
+            ControlFlow::Continue(())
+        });
+        if found.is_some() {
+            return found;
         }
     }
     None
+}
+
+/// Whether the start condition of `def` gives instants (see [`start_times`]).
+fn has_instants(def: &JobnetDef) -> bool {
+    match &def.start {
+        StartCondition::Time(_) | StartCondition::Interval(_) => true,
+        StartCondition::Times(ts) => !ts.is_empty(),
+        StartCondition::MessageOnly(m) => m.scheduled_start.is_some(),
+        _ => false,
+    }
 }
 
 /// The times of one operating day, in operating-day order, and their kind;
@@ -127,11 +280,12 @@ fn interval_times(from: HourMinute, to: HourMinute, every: u16, dct: HourMinute)
 /// Offsets of each local date of a range: when the whole date has one UTC
 /// offset, the instant of its local midnight (seconds) and the offset, so a
 /// wall-clock time becomes an instant by arithmetic; dates with a DST change
-/// go through [`local_to_utc`].
+/// go through [`local_to_utc`] (remembered per date and time).
 struct LocalDays {
     tz: Tz,
     first: NaiveDate,
     days: Vec<Option<(i64, i32)>>,
+    changes: HashMap<(usize, u16), (i64, i32)>,
 }
 
 impl LocalDays {
@@ -150,133 +304,332 @@ impl LocalDays {
                 _ => None,
             });
         }
-        LocalDays { tz, first, days }
+        LocalDays { tz, first, days, changes: HashMap::new() }
     }
 
     /// The instant (Unix seconds) of wall-clock `hm` on the date `index`
     /// days after the first, and the UTC offset there.
-    fn instant(&self, index: usize, hm: HourMinute) -> (i64, i32) {
+    #[inline]
+    fn instant(&mut self, index: usize, hm: HourMinute) -> (i64, i32) {
         if let Some(Some((midnight, off))) = self.days.get(index) {
             return (midnight + i64::from(hm.minutes()) * 60, *off);
         }
-        let date = self.first.checked_add_days(Days::new(index as u64)).unwrap_or(self.first);
-        let naive = crate::calendar::at_time(date, hm);
-        let utc = local_to_utc(self.tz, naive).unwrap_or_else(|| naive.and_utc());
-        (utc.timestamp(), self.tz.offset_from_utc_datetime(&utc.naive_utc()).fix().local_minus_utc())
+        self.changing(index, hm)
+    }
+
+    /// [`LocalDays::instant`] on a date with a UTC offset change.
+    #[cold]
+    fn changing(&mut self, index: usize, hm: HourMinute) -> (i64, i32) {
+        let (tz, first) = (self.tz, self.first);
+        *self.changes.entry((index, hm.minutes() as u16)).or_insert_with(|| {
+            let date = first.checked_add_days(Days::new(index as u64)).unwrap_or(first);
+            let naive = crate::calendar::at_time(date, hm);
+            let utc = local_to_utc(tz, naive).unwrap_or_else(|| naive.and_utc());
+            (utc.timestamp(), tz.offset_from_utc_datetime(&utc.naive_utc()).fix().local_minus_utc())
+        })
     }
 }
 
-/// A start before sorting: the jobnet by its position in the jobnet list,
-/// the reason by its position in the reason table.
+/// The starts of one group of jobnets at one instant, before they are
+/// visited: the group by its position in the group list, the day by its
+/// index in the range, the reason by its position in the reason table.
 #[derive(Clone, Copy)]
 struct Entry {
     at: i64,
     offset: i32,
-    jobnet: u32,
-    day: NaiveDate,
+    group: u32,
+    day: u32,
     reason: u32,
-    kind: StartKind,
 }
 
-fn forecast(
+/// Jobnets whose starts are the same instants for the same reasons: the same
+/// startup days, day-change time and times.
+struct Group {
+    /// Positions in the jobnet list (which is in key order), ascending.
+    members: Vec<u32>,
+    /// Its times, `(time, 1 when it falls on the next calendar date)`, a range of the shared list.
+    times: std::ops::Range<usize>,
+    /// Where its startup days begin in the reason-per-day table.
+    days: usize,
+    /// Its last start so far (the starts of a jobnet strictly increase).
+    last: i64,
+}
+
+/// What the starts of one entry share: operating day, local instant, instant, reason.
+type Shared<'r> = (NaiveDate, DateTime<FixedOffset>, DateTime<Utc>, &'r StartReason);
+
+/// No reason: not a startup day.
+const NO_DAY: u32 = u32::MAX;
+
+/// The forecast of `jobnets` (in key order) over the operating days
+/// `[from, to]`, visited in order of (instant, jobnet) until `visit` breaks.
+/// Returns the number of starts visited.
+///
+/// Jobnets with the same startup days, day-change time and times form a
+/// group whose starts are computed once. Day by day, every group's starts of
+/// the operating day are made; those before the earliest day change of the
+/// next operating day (over the day-change times in use) can no longer be
+/// preceded by a later start, so they are sorted and visited, the rest wait
+/// for the next day.
+fn forecast<F>(
     env: &Environment,
     from: NaiveDate,
     to: NaiveDate,
     jobnets: &[(&JobnetKey, &JobnetDef)],
-) -> Vec<PlannedStart> {
+    mut visit: F,
+) -> usize
+where
+    F: FnMut(PlannedStartRef<'_>) -> ControlFlow<()>,
+{
     if from > to || jobnets.is_empty() {
-        return Vec::new();
+        return 0;
     }
+    let dates: Vec<NaiveDate> = from.iter_days().take_while(|d| *d <= to).collect();
+    let ndays = dates.len();
     let mut planner = Planner::new(env, &env.templates, from, to, jobnets.iter().map(|(k, _)| *k));
-    let local = LocalDays::new(env.tz, from, to.succ_opt().unwrap_or(to));
-    let mut entries: Vec<Entry> = Vec::new();
+    let mut local = LocalDays::new(env.tz, from, to.succ_opt().unwrap_or(to));
+
+    // The reason of each day of each startup-day class, spelled out once per class and reason.
     let mut reasons: Vec<StartReason> = Vec::new();
+    let mut class_days: Vec<u32> = Vec::new();
+    let mut class_slot: HashMap<usize, (usize, HourMinute)> = HashMap::new();
+    let mut all_times: Vec<(HourMinute, usize)> = Vec::new();
+    let mut dcts: Vec<HourMinute> = Vec::new();
+    let mut kinds: Vec<StartKind> = vec![StartKind::Time; jobnets.len()];
+    let mut groups: Vec<Group> = Vec::new();
+    let mut group_of: HashMap<(usize, HourMinute, Vec<HourMinute>), usize> = HashMap::new();
     for (n, (_, def)) in (0u32..).zip(jobnets) {
-        let dct = day_change_of(env, def);
+        if !has_instants(def) {
+            continue;
+        }
+        // Equal startup-day rules name the same calendars, so the class gives the day-change time too.
+        let c = planner.class_of(def);
+        let (slot, dct) = match class_slot.get(&c) {
+            Some(slot) => *slot,
+            None => {
+                let dct = day_change_of(env, def);
+                let Some(days) = planner.class(c) else { continue };
+                let Ok(skip) = usize::try_from((from - days.first()).num_days()) else { continue };
+                let slot = class_days.len();
+                let mut ids: HashMap<ReasonKey, u32> = HashMap::new();
+                let mut prev: Option<(ReasonKey, u32)> = None;
+                for di in 0..ndays {
+                    let Some(key) = days.key_at(skip + di) else {
+                        class_days.push(NO_DAY);
+                        continue;
+                    };
+                    let id = match prev {
+                        Some((k, id)) if k == key => id,
+                        _ => *ids.entry(key).or_insert_with(|| {
+                            reasons.push(days.reason_of_key(key));
+                            u32::try_from(reasons.len() - 1).unwrap_or(NO_DAY - 1)
+                        }),
+                    };
+                    prev = Some((key, id));
+                    class_days.push(id);
+                }
+                class_slot.insert(c, (slot, dct));
+                (slot, dct)
+            }
+        };
         let Some((mut times, kind)) = start_times(def, dct) else { continue };
+        if let Some(k) = kinds.get_mut(n as usize) {
+            *k = kind;
+        }
         times.sort_by_key(|t| (t.minutes() + 1440 - dct.minutes()) % 1440);
         times.dedup();
-        // A time before the day-change time falls on the next calendar date.
-        let times: Vec<(HourMinute, usize)> = times.into_iter().map(|t| (t, usize::from(t < dct))).collect();
-        let days = planner.startup_days(def);
-        let Ok(skip) = usize::try_from((from - days.first()).num_days()) else { continue };
-        let mut last: Option<i64> = None;
-        let mut last_key = None;
-        for (di, day) in from.iter_days().take_while(|d| *d <= to).enumerate() {
-            let Some(key) = days.key_at(skip + di) else { continue };
-            // Consecutive days usually share their reason: spell it out once.
-            if last_key != Some(key) {
-                reasons.push(days.reason_of_key(key));
-                last_key = Some(key);
+        if !dcts.contains(&dct) {
+            dcts.push(dct);
+        }
+        match group_of.entry((slot, dct, times)) {
+            std::collections::hash_map::Entry::Occupied(g) => {
+                if let Some(g) = groups.get_mut(*g.get()) {
+                    g.members.push(n);
+                }
             }
-            let r = u32::try_from(reasons.len() - 1).unwrap_or(u32::MAX);
-            for (t, next_date) in &times {
+            std::collections::hash_map::Entry::Vacant(v) => {
+                // A time before the day-change time falls on the next calendar date.
+                let start = all_times.len();
+                all_times.extend(v.key().2.iter().map(|t| (*t, usize::from(*t < dct))));
+                groups.push(Group { members: vec![n], times: start..all_times.len(), days: slot, last: i64::MIN });
+                v.insert(groups.len() - 1);
+            }
+        }
+    }
+
+    let mut count = 0;
+    let mut waiting: Vec<Entry> = Vec::new();
+    let mut fresh: Vec<Entry> = Vec::new();
+    let mut merged: Vec<Entry> = Vec::new();
+    let mut ties: Vec<(u32, u32)> = Vec::new();
+    let mut scratch = SortScratch::default();
+    let mut utc = UtcDays::default();
+    for di in 0..ndays {
+        let day = u32::try_from(di).unwrap_or(u32::MAX);
+        for (g, group) in (0u32..).zip(groups.iter_mut()) {
+            let reason = class_days.get(group.days + di).copied().unwrap_or(NO_DAY);
+            if reason == NO_DAY {
+                continue;
+            }
+            for (t, next_date) in all_times.get(group.times.clone()).unwrap_or(&[]) {
                 let (at, offset) = local.instant(di + next_date, *t);
-                if last.is_some_and(|l| at <= l) {
+                if at <= group.last {
                     continue;
                 }
-                last = Some(at);
-                entries.push(Entry { at, offset, jobnet: n, day, reason: r, kind });
+                group.last = at;
+                fresh.push(Entry { at, offset, group: g, day, reason });
             }
         }
-    }
-    let order = sorted_order(&entries);
-    let mut out = Vec::with_capacity(entries.len());
-    for e in order.into_iter().filter_map(|i| entries.get(i as usize)) {
-        let (Some((key, _)), Some(reason), Some(zone), Some(at)) = (
-            jobnets.get(e.jobnet as usize),
-            reasons.get(e.reason as usize),
-            FixedOffset::east_opt(e.offset),
-            DateTime::from_timestamp(e.at, 0),
-        ) else {
-            continue;
+        // Every start of a later operating day is at or after the earliest day change of the next one.
+        let bound = if di + 1 < ndays {
+            dcts.iter().map(|dct| local.instant(di + 1, *dct).0).min().unwrap_or(i64::MAX)
+        } else {
+            i64::MAX
         };
-        out.push(PlannedStart {
-            jobnet: (*key).clone(),
-            operating_day: e.day,
-            local: at.with_timezone(&zone),
-            at,
-            reason: reason.clone(),
-            kind: e.kind,
-        });
+        scratch.sort(&mut fresh);
+        if waiting.is_empty() {
+            std::mem::swap(&mut merged, &mut fresh);
+        } else {
+            merge(&waiting, &fresh, &mut merged);
+        }
+        fresh.clear();
+        let ready = merged.partition_point(|e| e.at < bound);
+        let mut i = 0;
+        while let Some(first) = merged.get(i).filter(|_| i < ready) {
+            // The entries at one instant; their jobnets are visited in key order.
+            let run = merged.get(i..ready).map_or(1, |rest| rest.iter().take_while(|e| e.at == first.at).count());
+            ties.clear();
+            for (k, e) in (0u32..).zip(merged.get(i..i + run).unwrap_or(&[])) {
+                if let Some(g) = groups.get(e.group as usize) {
+                    ties.extend(g.members.iter().map(|m| (*m, k)));
+                }
+            }
+            if run > 1 {
+                ties.sort_unstable();
+            }
+            let mut shown: Option<(u32, Option<Shared<'_>>)> = None;
+            for (m, k) in &ties {
+                let common = match shown {
+                    Some((shown_k, common)) if shown_k == *k => common,
+                    _ => {
+                        let common = merged.get(i + *k as usize).and_then(|e| {
+                            let at = utc.at(e.at)?;
+                            Some((
+                                *dates.get(e.day as usize)?,
+                                at.with_timezone(&FixedOffset::east_opt(e.offset)?),
+                                at,
+                                reasons.get(e.reason as usize)?,
+                            ))
+                        });
+                        shown = Some((*k, common));
+                        common
+                    }
+                };
+                let (Some((operating_day, local, at, reason)), Some((key, _)), Some(&kind)) =
+                    (common, jobnets.get(*m as usize), kinds.get(*m as usize))
+                else {
+                    continue;
+                };
+                count += 1;
+                if visit(PlannedStartRef { jobnet: key, operating_day, local, at, reason, kind }).is_break() {
+                    return count;
+                }
+            }
+            i += run;
+        }
+        waiting.clear();
+        waiting.extend_from_slice(merged.get(ready..).unwrap_or(&[]));
+        merged.clear();
     }
-    out
+    count
 }
 
-/// The order of `entries` by (instant, jobnet), as indices. Entries were
-/// made jobnet by jobnet, so a stable counting sort on the minute of the
-/// instant does it in linear time (starts are on whole minutes); a
-/// comparison sort finishes any rest.
-fn sorted_order(entries: &[Entry]) -> Vec<u32> {
-    let key = |i: &u32| entries.get(*i as usize).map(|e| (e.at, e.jobnet));
-    let n = u32::try_from(entries.len()).unwrap_or(u32::MAX);
-    let (Some(min), Some(max)) = (entries.iter().map(|e| e.at).min(), entries.iter().map(|e| e.at).max()) else {
-        return Vec::new();
-    };
-    let buckets = usize::try_from((max - min) / 60 + 1).unwrap_or(usize::MAX);
-    let mut order: Vec<u32>;
-    if entries.len() > 64 && buckets <= entries.len().saturating_mul(4).max(1 << 20) {
-        let bucket = |e: &Entry| ((e.at - min) / 60) as usize;
-        let mut start = vec![0u32; buckets + 1];
-        for e in entries {
-            start[bucket(e) + 1] += 1;
-        }
-        for i in 1..start.len() {
-            start[i] += start[i - 1];
-        }
-        order = vec![0; entries.len()];
-        for (i, e) in (0..n).zip(entries) {
-            let b = bucket(e);
-            order[start[b] as usize] = i;
-            start[b] += 1;
-        }
-    } else {
-        order = (0..n).collect();
+/// Unix seconds to `DateTime<Utc>`, remembering the last date (starts come
+/// in time order, so most share it).
+#[derive(Default)]
+struct UtcDays {
+    last: Option<(i64, NaiveDate)>,
+}
+
+impl UtcDays {
+    fn at(&mut self, secs: i64) -> Option<DateTime<Utc>> {
+        let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+        let date = match self.last {
+            Some((d, date)) if d == days => date,
+            _ => {
+                let date = DateTime::from_timestamp(days * 86_400, 0)?.date_naive();
+                self.last = Some((days, date));
+                date
+            }
+        };
+        let time = chrono::NaiveTime::from_num_seconds_from_midnight_opt(u32::try_from(rem).ok()?, 0)?;
+        Some(date.and_time(time).and_utc())
     }
-    if !order.is_sorted_by_key(key) {
-        order.sort_by_key(key);
+}
+
+/// Merge two runs sorted by instant into `out` (cleared first).
+fn merge(a: &[Entry], b: &[Entry], out: &mut Vec<Entry>) {
+    out.clear();
+    out.reserve(a.len() + b.len());
+    let (mut i, mut j) = (0, 0);
+    while let (Some(x), Some(y)) = (a.get(i), b.get(j)) {
+        if y.at < x.at {
+            out.push(*y);
+            j += 1;
+        } else {
+            out.push(*x);
+            i += 1;
+        }
     }
-    order
+    out.extend_from_slice(a.get(i..).unwrap_or(&[]));
+    out.extend_from_slice(b.get(j..).unwrap_or(&[]));
+}
+
+/// Buffers for sorting one day's starts.
+#[derive(Default)]
+struct SortScratch {
+    counts: Vec<u32>,
+    out: Vec<Entry>,
+}
+
+impl SortScratch {
+    /// Sort `entries` by instant: a counting sort on the minute of the
+    /// instant does it in linear time (starts are on whole minutes); a
+    /// comparison sort finishes any rest.
+    fn sort(&mut self, entries: &mut Vec<Entry>) {
+        let key = |e: &Entry| e.at;
+        let (Some(min), Some(max)) = (entries.iter().map(|e| e.at).min(), entries.iter().map(|e| e.at).max()) else {
+            return;
+        };
+        let buckets = usize::try_from((max - min) / 60 + 1).unwrap_or(usize::MAX);
+        if entries.len() > 64 && buckets <= entries.len().saturating_mul(4).max(1 << 12) {
+            let bucket = |e: &Entry| ((e.at - min) / 60) as usize;
+            self.counts.clear();
+            self.counts.resize(buckets + 1, 0);
+            for e in entries.iter() {
+                if let Some(c) = self.counts.get_mut(bucket(e) + 1) {
+                    *c += 1;
+                }
+            }
+            for i in 1..self.counts.len() {
+                self.counts[i] += self.counts[i - 1];
+            }
+            self.out.clear();
+            self.out.resize(entries.len(), entries[0]);
+            for e in entries.iter() {
+                if let Some(c) = self.counts.get_mut(bucket(e)) {
+                    if let Some(slot) = self.out.get_mut(*c as usize) {
+                        *slot = *e;
+                    }
+                    *c += 1;
+                }
+            }
+            std::mem::swap(entries, &mut self.out);
+        }
+        if !entries.is_sorted_by_key(key) {
+            entries.sort_by_key(key);
+        }
+    }
 }
 
 #[cfg(test)]

@@ -26,8 +26,9 @@
 //! contributes no day; it still counts as a rule, so a misspelt rule never
 //! turns into "every day".
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt;
+use std::hash::{Hash, Hasher};
 use std::rc::Rc;
 use std::sync::Arc;
 
@@ -35,8 +36,8 @@ use chrono::{Datelike, Days, NaiveDate, Weekday};
 use serde::{Serialize, Serializer};
 
 use crate::calendar::HolidaySet;
-use crate::defs::{Environment, JobnetKey};
-use crate::model::{HolidayHandling, JobnetDef, MonthDay, StartupDaySpec, TemplateDef};
+use crate::defs::{Environment, JobnetKey, SYSTEM_CALENDAR};
+use crate::model::{FineAdjust, HolidayHandling, JobnetDef, MonthDay, StartupDaySpec, TemplateDef};
 use crate::validate::{WeekOfMonth, parse_annual_date, parse_annual_weekday, parse_monthly_weekday, parse_weekday};
 
 /// Which occurrence in a month: the n-th from the start or from the end.
@@ -161,6 +162,13 @@ pub fn check_spec(spec: &StartupDaySpec) -> Vec<(&'static str, String)> {
     {
         out.push(("bit_pattern", e));
     }
+    for fa in &spec.fine_adjust {
+        if let Some(b) = &fa.basis
+            && (b.trim().len() != 16 || !b.trim().bytes().all(|c| c.is_ascii_hexdigit()))
+        {
+            out.push(("fine_adjust", format!("{}: basis {b:?}: expected 16 hex digits", fa.date.0)));
+        }
+    }
     out
 }
 
@@ -267,12 +275,12 @@ impl Serialize for StartReason {
 }
 
 /// A startup day's reason, before it is spelled out.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub(crate) struct ReasonKey(Mark);
 
 /// One day's state in a computation window: the rule that made it a startup
 /// day (index into the jobnet's rule texts) or none.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 struct Mark {
     rule: u16,
     flags: u8,
@@ -298,11 +306,15 @@ impl Mark {
 }
 
 /// Startup days over a range of operating days, with the reason of each.
+/// Jobnets with identical rules share one computation (cloning is cheap).
 #[derive(Clone, Debug)]
 pub struct StartupDays {
+    /// The day of `marks[lo]`.
     first: NaiveDate,
-    marks: Vec<Mark>,
-    rules: Vec<Rule>,
+    marks: Arc<[Mark]>,
+    lo: usize,
+    len: usize,
+    rules: Arc<[Rule]>,
     offset: i16,
 }
 
@@ -319,14 +331,20 @@ impl StartupDays {
 
     /// The startup days in the computed range, ascending.
     pub fn days(&self) -> impl Iterator<Item = NaiveDate> + '_ {
-        self.marks.iter().zip(self.first.iter_days()).filter(|(m, _)| m.is_set()).map(|(_, d)| d)
+        self.view().iter().zip(self.first.iter_days()).filter(|(m, _)| m.is_set()).map(|(_, d)| d)
     }
 
-    /// Keep only `[from, to]`.
+    /// The marks of the computed range.
+    fn view(&self) -> &[Mark] {
+        self.marks.get(self.lo..self.lo + self.len).unwrap_or(&[])
+    }
+
+    /// Keep only `[from, to]` (shares the computation).
     fn trimmed(mut self, from: NaiveDate, to: NaiveDate) -> StartupDays {
-        let a = usize::try_from((from - self.first).num_days()).unwrap_or(0).min(self.marks.len());
-        let b = usize::try_from((to - self.first).num_days() + 1).unwrap_or(0).clamp(a, self.marks.len());
-        self.marks = self.marks[a..b].to_vec();
+        let a = usize::try_from((from - self.first).num_days()).unwrap_or(0).min(self.len);
+        let b = usize::try_from((to - self.first).num_days() + 1).unwrap_or(0).clamp(a, self.len);
+        self.lo += a;
+        self.len = b - a;
         self.first = from;
         self
     }
@@ -334,7 +352,7 @@ impl StartupDays {
     /// The reason of the day at window index `i` in a cheap form (equal
     /// keys give equal reasons); `None` when the day is no startup day.
     pub(crate) fn key_at(&self, i: usize) -> Option<ReasonKey> {
-        self.marks.get(i).copied().filter(|m| m.is_set()).map(ReasonKey)
+        self.view().get(i).copied().filter(|m| m.is_set()).map(ReasonKey)
     }
 
     /// The reason a [`ReasonKey`] of this computation stands for.
@@ -349,7 +367,7 @@ impl StartupDays {
 
     fn mark(&self, day: NaiveDate) -> Option<Mark> {
         let i = usize::try_from((day - self.first).num_days()).ok()?;
-        self.marks.get(i).copied().filter(|m| m.is_set())
+        self.view().get(i).copied().filter(|m| m.is_set())
     }
 
     fn reason_of(&self, m: Mark) -> StartReason {
@@ -438,6 +456,11 @@ pub(crate) struct Planner<'e> {
     template_bits: BTreeMap<String, Rc<Vec<bool>>>,
     /// Steps 1–5 of jobnets used as base jobnets; `None` while being computed (cycle guard).
     bases: BTreeMap<JobnetKey, Option<Rc<Vec<bool>>>>,
+    /// Startup days computed so far, one per set of identical rules: the
+    /// rules, the project when a relative `base_jobnet` makes it matter, the days.
+    classes: Vec<(StartupDaySpec, Option<String>, StartupDays)>,
+    /// Classes by [`spec_hash`].
+    class_index: HashMap<u64, Vec<usize>>,
 }
 
 fn add_days(d: NaiveDate, n: i64) -> NaiveDate {
@@ -471,15 +494,18 @@ fn base_key(project: &str, name: &str) -> JobnetKey {
 /// offset plus shift limit, through its base jobnets.
 fn reach(env: &Environment, key: &JobnetKey, seen: &mut BTreeSet<JobnetKey>) -> u64 {
     let Some(def) = env.jobnets.get(key) else { return 0 };
-    if !seen.insert(key.clone()) {
-        return 0;
-    }
     let spec = &def.startup_days;
     let own = u64::from(spec.offset_days.unwrap_or(0).unsigned_abs())
         + match spec.holiday {
             HolidayHandling::ShiftBefore(n) | HolidayHandling::ShiftAfter(n) => u64::from(n),
             _ => 0,
         };
+    if spec.base_jobnet.is_none() {
+        return own;
+    }
+    if !seen.insert(key.clone()) {
+        return 0;
+    }
     let base = spec.base_jobnet.as_deref().map(|b| reach(env, &base_key(&def.project, b), seen)).unwrap_or(0);
     seen.remove(key);
     own + base
@@ -525,6 +551,8 @@ impl<'e> Planner<'e> {
             holidays: BTreeMap::new(),
             template_bits: BTreeMap::new(),
             bases: BTreeMap::new(),
+            classes: Vec::new(),
+            class_index: HashMap::new(),
         }
     }
 
@@ -579,8 +607,41 @@ impl<'e> Planner<'e> {
         Some(bits)
     }
 
-    /// The startup days of one jobnet (steps 1–6), exact inside the planner's range.
+    /// The startup days of one jobnet (steps 1–6), exact inside the planner's
+    /// range. Jobnets with identical rules share one computation.
     pub(crate) fn startup_days(&mut self, def: &JobnetDef) -> StartupDays {
+        let c = self.class_of(def);
+        self.class(c).cloned().unwrap_or_else(|| self.compute(def))
+    }
+
+    /// The class of jobnets whose startup days equal `def`'s: the same rules
+    /// (and project, when a relative base jobnet is named). Computed on first use.
+    pub(crate) fn class_of(&mut self, def: &JobnetDef) -> usize {
+        let spec = &def.startup_days;
+        let project = spec.base_jobnet.as_ref().map(|_| def.project.as_str());
+        let hash = spec_hash(spec, project);
+        let found = self.class_index.get(&hash).and_then(|list| {
+            list.iter()
+                .copied()
+                .find(|i| self.classes.get(*i).is_some_and(|(s, p, _)| s == spec && p.as_deref() == project))
+        });
+        if let Some(i) = found {
+            return i;
+        }
+        let days = self.compute(def);
+        self.classes.push((spec.clone(), project.map(str::to_string), days));
+        let i = self.classes.len() - 1;
+        self.class_index.entry(hash).or_default().push(i);
+        i
+    }
+
+    /// The startup days of a class from [`Planner::class_of`].
+    pub(crate) fn class(&self, c: usize) -> Option<&StartupDays> {
+        self.classes.get(c).map(|(_, _, d)| d)
+    }
+
+    /// Steps 1–6 for one jobnet.
+    fn compute(&mut self, def: &JobnetDef) -> StartupDays {
         let (mut marks, mut rules) = self.rule_days(def);
         if let Some(Ok(bp)) = def.startup_days.bit_pattern.as_deref().map(parse_bit_pattern) {
             let rule = push_rule(&mut rules, Rule::BitPattern(bp.year));
@@ -595,7 +656,14 @@ impl<'e> Planner<'e> {
                 }
             }
         }
-        StartupDays { first: self.start, marks, rules, offset: def.startup_days.offset_days.unwrap_or(0) }
+        StartupDays {
+            first: self.start,
+            len: marks.len(),
+            marks: marks.into(),
+            lo: 0,
+            rules: rules.into(),
+            offset: def.startup_days.offset_days.unwrap_or(0),
+        }
     }
 
     /// Steps 1–5: the days and the rule texts their marks index.
@@ -774,16 +842,161 @@ impl<'e> Planner<'e> {
             }
         }
 
-        // Step 5: fine adjustments, in order.
+        // Step 5: fine adjustments, in order; those made against other rules are discarded (MODEL-084).
         if !spec.fine_adjust.is_empty() {
+            let basis =
+                spec.fine_adjust.iter().any(|fa| fa.basis.is_some()).then(|| basis_of(self.env, self.templates, def));
             let r = push_rule(&mut rules, Rule::FineAdjustment);
             for fa in &spec.fine_adjust {
+                if basis.as_deref().is_some_and(|b| is_stale(fa, b)) {
+                    continue;
+                }
                 if let Some(i) = self.index(fa.date.0) {
                     out[i] = if fa.start { Mark::rule(r) } else { Mark::NONE };
                 }
             }
         }
         (out, rules)
+    }
+}
+
+/// A hash of the rules that decide a jobnet's startup days (with `project`
+/// when it matters), for finding jobnets with identical rules. Equal rules
+/// give equal hashes; [`Planner::class_of`] compares the rules themselves.
+fn spec_hash(spec: &StartupDaySpec, project: Option<&str>) -> u64 {
+    let mut h = QuickHasher(0);
+    spec.weekly.hash(&mut h);
+    for md in &spec.monthly_dates {
+        match md {
+            MonthDay::Day(d) => d.hash(&mut h),
+            MonthDay::Last => 0u8.hash(&mut h),
+        }
+    }
+    spec.monthly_weekdays.hash(&mut h);
+    spec.annual_dates.hash(&mut h);
+    spec.annual_weekdays.hash(&mut h);
+    spec.business_days.hash(&mut h);
+    spec.templates.hash(&mut h);
+    spec.base_jobnet.hash(&mut h);
+    spec.calendars.hash(&mut h);
+    spec.offset_days.hash(&mut h);
+    spec.add.hash(&mut h);
+    spec.remove.hash(&mut h);
+    match spec.holiday {
+        HolidayHandling::RunAnyway => (0u8, 0u8),
+        HolidayHandling::DoNotStart => (1, 0),
+        HolidayHandling::ShiftBefore(n) => (2, n),
+        HolidayHandling::ShiftAfter(n) => (3, n),
+    }
+    .hash(&mut h);
+    spec.fine_adjust.len().hash(&mut h);
+    spec.bit_pattern.hash(&mut h);
+    project.hash(&mut h);
+    h.finish()
+}
+
+/// A fast hasher for in-memory tables (the FxHash mixing step): not for
+/// hashes that are stored or shown.
+struct QuickHasher(u64);
+
+impl Hasher for QuickHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let mut word = [0u8; 8];
+            word.copy_from_slice(c);
+            self.write_u64(u64::from_le_bytes(word));
+        }
+        for b in chunks.remainder() {
+            self.write_u64(u64::from(*b));
+        }
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 = (self.0.rotate_left(5) ^ n).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+}
+
+/// The fingerprint of the rules a jobnet's fine adjustments are made
+/// against (MODEL-084): 16 lowercase hex digits. It covers the jobnet's
+/// startup-day rules except `fine_adjust` and `bit_pattern`, the
+/// day-change time and holidays of the calendars it uses (SYSTEM_CALENDAR
+/// when it names none), the days of its templates, and its base jobnet's
+/// rules, fine adjustments and the same for their calendars, templates and
+/// base jobnet. A fine adjustment whose `basis` differs from it is discarded.
+pub fn rule_basis(env: &Environment, def: &JobnetDef) -> String {
+    basis_of(env, &env.templates, def)
+}
+
+/// The fine adjustments of `def` that are discarded because the rules they
+/// were made against have changed since (their `basis` is not the jobnet's
+/// [`rule_basis`]), in order. Adjustments without a `basis` always apply.
+pub fn stale_fine_adjustments<'d>(env: &Environment, def: &'d JobnetDef) -> Vec<&'d FineAdjust> {
+    if def.startup_days.fine_adjust.iter().all(|fa| fa.basis.is_none()) {
+        return Vec::new();
+    }
+    let basis = rule_basis(env, def);
+    def.startup_days.fine_adjust.iter().filter(|fa| is_stale(fa, &basis)).collect()
+}
+
+fn is_stale(fa: &FineAdjust, basis: &str) -> bool {
+    fa.basis.as_deref().is_some_and(|b| !b.trim().eq_ignore_ascii_case(basis))
+}
+
+fn basis_of(env: &Environment, templates: &Templates, def: &JobnetDef) -> String {
+    let mut text = String::new();
+    basis_text(env, templates, &def.project, &def.startup_days, &mut BTreeSet::new(), &mut text);
+    // FNV-1a, 64 bits: stable across platforms and versions.
+    let hash = text.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3));
+    format!("{hash:016x}")
+}
+
+/// The canonical text [`rule_basis`] hashes.
+fn basis_text(
+    env: &Environment,
+    templates: &Templates,
+    project: &str,
+    spec: &StartupDaySpec,
+    seen: &mut BTreeSet<JobnetKey>,
+    out: &mut String,
+) {
+    let join = |days: &mut dyn Iterator<Item = NaiveDate>| days.map(|d| d.to_string()).collect::<Vec<_>>().join(",");
+    let rules = StartupDaySpec { fine_adjust: Vec::new(), bit_pattern: None, ..spec.clone() };
+    out.push_str(&serde_json::to_string(&rules).unwrap_or_default());
+    let system = [SYSTEM_CALENDAR.to_string()];
+    let names = if spec.calendars.is_empty() { &system[..] } else { &spec.calendars[..] };
+    for name in names {
+        match env.calendars.get(name) {
+            Some(c) => {
+                let mut days: Vec<NaiveDate> = c.holidays.iter().map(|d| d.0).collect();
+                days.sort_unstable();
+                days.dedup();
+                out.push_str(&format!("\ncalendar {name} {} {}", c.day_change, join(&mut days.into_iter())));
+            }
+            None => out.push_str(&format!("\ncalendar {name} missing")),
+        }
+    }
+    for t in &spec.templates {
+        match templates.get(t) {
+            Some(days) => out.push_str(&format!("\ntemplate {t} {}", join(&mut days.iter().copied()))),
+            None => out.push_str(&format!("\ntemplate {t} missing")),
+        }
+    }
+    if let Some(b) = &spec.base_jobnet {
+        let key = base_key(project, b);
+        match env.jobnets.get(&key) {
+            Some(d) if seen.insert(key.clone()) => {
+                let fine = serde_json::to_string(&d.startup_days.fine_adjust).unwrap_or_default();
+                out.push_str(&format!("\nbase {key} {fine}\n"));
+                basis_text(env, templates, &d.project, &d.startup_days, seen, out);
+            }
+            Some(_) => out.push_str(&format!("\nbase {key} cycle")),
+            None => out.push_str(&format!("\nbase {key} missing")),
+        }
     }
 }
 

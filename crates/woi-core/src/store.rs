@@ -58,6 +58,15 @@ pub trait Store: Send + Sync {
     async fn events_after(&self, after: u64) -> Result<Vec<Event>, StoreError>;
     /// Record a finished job run's output.
     async fn save_output(&self, output: &JobOutput) -> Result<(), StoreError>;
+    /// Save finished jobs' outputs and append the events that follow from
+    /// their ends, durably. Stores that can should do it in one write (the
+    /// default saves each output, then appends).
+    async fn append_with_outputs(&self, events: &[Event], outputs: &[JobOutput]) -> Result<(), StoreError> {
+        for output in outputs {
+            self.save_output(output).await?;
+        }
+        self.append(events).await
+    }
     /// The output of a job's latest attempt, if kept.
     async fn last_output(&self, jobnet: &JobnetKey, job: u16) -> Result<Option<JobOutput>, StoreError>;
     /// The applied definition files.

@@ -14,7 +14,7 @@ use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, Request, State};
 use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
-use woi_adapters::auth::{ApiAccount, JobUser, Right};
+use woi_adapters::auth::{JobUser, Right};
 use woi_adapters::runtime::RuntimeError;
 use woi_core::Refusal;
 use woi_core::engine::{JobnetView, RaiseRequest};
@@ -54,11 +54,7 @@ fn empty_envelope() -> Response {
     json_response(StatusCode::OK, &crate::error::Envelope::empty())
 }
 
-/// Who is calling: the Web API account of the token and the job-management user.
-struct Caller {
-    account: ApiAccount,
-    user: JobUser,
-}
+use crate::layer_b::Caller;
 
 /// Step 1: the tenant and environment must be this server's (404), the method POST (405).
 fn route(state: &AppState, path: Result<Path<(String, String)>, PathRejection>, req: &Request) -> Result<(), ApiError> {
@@ -100,7 +96,7 @@ fn percent_decode_utf8(s: &str) -> Option<String> {
 }
 
 /// Steps 2–4: bearer token, X-FJWOI header, then the user's credentials.
-async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Caller, ApiError> {
+pub(crate) async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Caller, ApiError> {
     let token = request::bearer(headers)?;
     let account = crate::token::verify_bearer(state, token).await?;
     let creds = request::fjwoi_basic(headers)?;

@@ -12,6 +12,14 @@
 //! | `{base}/v1/msgevent` | POST | raise a message event |
 //! | `{base}/v1/msgclear` | POST | invalidate raised message events |
 //!
+//! ## Layer B and the admin API (spec 04 §3.8–3.12, `docs/web-api.md`)
+//!
+//! Executions (`{base}/v1/executions/…`, [`executions`]), asynchronous
+//! operations (`…/actions/{a}` → 202, `{base}/v1/operations`, [`operations`]),
+//! definitions CRUD (`{base}/v1/projects…`, `{base}/v1/calendars…`), the admin
+//! API under `/{tenant_id}/{environment_id}/admin/v1` and the OpenAPI document
+//! at `{base}/openapi.json` ([`openapi`]). [`route_table`] lists every route.
+//!
 //! `{base}` is `/{tenant_id}/{environment_id}/api`. Every `{base}` request
 //! carries two credentials: `Authorization: Bearer <token>` (a Web API
 //! account) and `X-FJWOI-AUTHORIZATION: Basic base64(user:password)` (the
@@ -31,21 +39,30 @@ use std::future::Future;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::routing::any;
 use chrono::{DateTime, Utc};
 use woi_adapters::auth::{AuthError, AuthStore};
 use woi_adapters::runtime::Handle;
+use woi_adapters::sqlite::SqliteStore;
 use woi_core::Clock;
 
+mod admin;
+mod definitions;
 pub mod error;
+pub mod executions;
 mod layer_a;
+mod layer_b;
+pub mod openapi;
+pub mod operations;
 pub mod request;
+mod routes;
 mod token;
 
 pub use error::{ApiError, AuthCode, TokenError};
 pub use layer_a::{
     JOBNET_NOT_FOUND, NO_VALID_PROJECT, PROJECT_NOT_FOUND, jobnet_in_several_projects, project_unavailable,
 };
+pub use layer_b::Pagination;
+pub use routes::{RouteInfo, route_table};
 pub use token::{MAX_TOKEN_LIFETIME, TOKEN_VERSION};
 
 /// Settings of the API (spec 04 §2.1 config keys).
@@ -147,6 +164,7 @@ impl fmt::Display for AuditRecord {
 /// Receives an [`AuditRecord`] per accepted Layer A call.
 pub type AuditSink = Arc<dyn Fn(&AuditRecord) + Send + Sync>;
 
+#[derive(Clone)]
 struct Inner {
     handle: Handle,
     auth: AuthStore,
@@ -154,10 +172,13 @@ struct Inner {
     config: ApiConfig,
     keys: token::Keys,
     audit: Option<AuditSink>,
+    store: Option<Arc<SqliteStore>>,
+    operations: operations::Registry,
 }
 
 /// Everything the handlers share: the scheduler handle, the accounts store,
-/// the clock, the settings and the token keys. Cheap to clone.
+/// the history store, the clock, the settings, the token keys and the
+/// asynchronous operations. Cheap to clone.
 #[derive(Clone)]
 pub struct AppState {
     inner: Arc<Inner>,
@@ -178,23 +199,35 @@ impl AppState {
         config: ApiConfig,
     ) -> Result<AppState, AuthError> {
         let keys = token::Keys::from_secret(&auth.signing_key()?);
-        Ok(AppState { inner: Arc::new(Inner { handle, auth, clock, config, keys, audit: None }) })
+        let inner = Inner {
+            handle,
+            auth,
+            clock,
+            config,
+            keys,
+            audit: None,
+            store: None,
+            operations: operations::Registry::default(),
+        };
+        Ok(AppState { inner: Arc::new(inner) })
+    }
+
+    fn map(self, f: impl FnOnce(&mut Inner)) -> AppState {
+        let mut inner = Arc::try_unwrap(self.inner).unwrap_or_else(|shared| (*shared).clone());
+        f(&mut inner);
+        AppState { inner: Arc::new(inner) }
     }
 
     /// Send an [`AuditRecord`] for every accepted msgevent / msgclear call to `sink`.
     pub fn with_audit(self, sink: AuditSink) -> AppState {
-        let Inner { handle, auth, clock, config, keys, .. } = match Arc::try_unwrap(self.inner) {
-            Ok(inner) => inner,
-            Err(shared) => Inner {
-                handle: shared.handle.clone(),
-                auth: shared.auth.clone(),
-                clock: shared.clock.clone(),
-                config: shared.config.clone(),
-                keys: shared.keys.clone(),
-                audit: None,
-            },
-        };
-        AppState { inner: Arc::new(Inner { handle, auth, clock, config, keys, audit: Some(sink) }) }
+        self.map(|i| i.audit = Some(sink))
+    }
+
+    /// Serve Layer B from this store: the execution history, job outputs and
+    /// the definitions (the scheduler's own store). Without it the executions
+    /// and definitions routes answer `500 OM_API_00099`.
+    pub fn with_store(self, store: Arc<SqliteStore>) -> AppState {
+        self.map(|i| i.store = Some(store))
     }
 
     /// The settings.
@@ -208,6 +241,14 @@ impl AppState {
 
     pub(crate) fn auth(&self) -> &AuthStore {
         &self.inner.auth
+    }
+
+    pub(crate) fn store(&self) -> Option<&Arc<SqliteStore>> {
+        self.inner.store.as_ref()
+    }
+
+    pub(crate) fn operations(&self) -> &operations::Registry {
+        &self.inner.operations
     }
 
     pub(crate) fn keys(&self) -> &token::Keys {
@@ -239,15 +280,15 @@ async fn not_found() -> ApiError {
     ApiError::NotFound
 }
 
-/// The HTTP API: the token endpoint and Layer A under `{base}`. Unknown
-/// paths answer `404 OM_API_00050`; known paths with another method `405`.
+/// The HTTP API: the token endpoint, Layer A and Layer B under `{base}`, the
+/// admin API under `{admin}` and the OpenAPI document. Unknown paths answer
+/// `404 OM_API_00050`; known paths with another method `405` with `Allow`.
 pub fn router(state: AppState) -> Router {
-    Router::new()
-        .route("/{tenant}/oauth2/v2.0/token", any(token::token_endpoint))
-        .route("/{tenant}/{environment}/api/v1/msgevent", any(layer_a::msgevent))
-        .route("/{tenant}/{environment}/api/v1/msgclear", any(layer_a::msgclear))
-        .fallback(not_found)
-        .with_state(state)
+    let mut r = Router::new();
+    for (info, method_router) in routes::routes() {
+        r = r.route(info.path, method_router);
+    }
+    r.fallback(not_found).with_state(state)
 }
 
 /// Serve [`router`] on `listener` until `shutdown` completes, then finish

@@ -147,11 +147,21 @@ pub async fn start_at(now: DateTime<Utc>) -> Server {
 
 /// Start a server over these definitions.
 pub async fn start_with(defs: &str, now: DateTime<Utc>) -> Server {
+    start_seeded(defs, now, &[]).await
+}
+
+/// Start a server over these definitions whose journal already holds `seed`
+/// (events with seq 1, 2, … written before the scheduler opens the store:
+/// past runs with chosen times).
+pub async fn start_seeded(defs: &str, now: DateTime<Utc>, seed: &[Event]) -> Server {
     let dir = tempfile::tempdir().expect("tempdir");
     let mut cat = Catalog::new();
     cat.add_text("defs.toml", defs);
     let env = Arc::new(cat.compile().expect("valid definitions"));
     let store = Arc::new(SqliteStore::open(dir.path().join("woi.db")).expect("woi.db"));
+    let files = [woi_core::store::DefinitionFile { name: "defs.toml".into(), text: defs.into() }];
+    store.set_definitions(&files).await.expect("store definitions");
+    store.append_events(seed).await.expect("seed journal");
     let (rt, _) = Runtime::open(env, store.clone(), Arc::new(ProcessExecutor::default()), Arc::new(SystemClock))
         .await
         .expect("runtime");
@@ -174,6 +184,7 @@ pub async fn start_with(defs: &str, now: DateTime<Utc>) -> Server {
     let sink = audit.clone();
     let state = AppState::new(handle.clone(), auth.clone(), clock.clone(), config.clone())
         .expect("state")
+        .with_store(store.clone())
         .with_audit(Arc::new(move |r: &AuditRecord| sink.lock().expect("audit").push(r.clone())));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let url = format!("http://{}", listener.local_addr().expect("addr"));
@@ -285,6 +296,47 @@ impl Server {
     pub async fn post_as(&self, user_password: &str, resource: &str, body: &str) -> Reply {
         let h = self.user_headers(user_password).await;
         self.send("POST", &format!("{}/v1/{resource}", self.base()), &h, Some(body.as_bytes())).await
+    }
+
+    /// `method {base}/v1/<path>` as `user_password` with an optional JSON body.
+    pub async fn call_as(&self, user_password: &str, method: &str, path: &str, body: Option<&str>) -> Reply {
+        let h = self.user_headers(user_password).await;
+        self.send(method, &format!("{}/v1/{path}", self.base()), &h, body.map(str::as_bytes)).await
+    }
+
+    /// `method {base}/v1/<path>` as the admin.
+    pub async fn call(&self, method: &str, path: &str, body: Option<&str>) -> Reply {
+        self.call_as(&format!("{ADMIN}:{ADMIN_PW}"), method, path, body).await
+    }
+
+    /// `method {admin}/<path>` with the admin's Basic credentials.
+    pub async fn admin_api(&self, method: &str, path: &str, body: Option<&str>) -> Reply {
+        let h = vec![
+            ("authorization", basic(&format!("{ADMIN}:{ADMIN_PW}"))),
+            ("content-type", "application/json".to_string()),
+        ];
+        self.send(method, &format!("{}/t9/envA/admin/v1/{path}", self.url), &h, body.map(str::as_bytes)).await
+    }
+
+    /// Add a general user with these rights (`(project, right)`).
+    pub fn user_with(&self, name: &str, password: &str, rights: &[(&str, woi_adapters::auth::Right)]) {
+        self.auth.add_user(name, password, false, self.clock_at()).expect("user");
+        for (p, r) in rights {
+            self.auth.grant(name, p, Some(*r)).expect("grant");
+        }
+    }
+
+    /// Wait (at most 20 s) until `GET {base}/v1/<path>` as admin satisfies `pred`.
+    pub async fn poll_until(&self, path: &str, pred: impl Fn(&serde_json::Value) -> bool) -> serde_json::Value {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        loop {
+            let r = self.call("GET", path, None).await;
+            if r.status == 200 && pred(&r.json()) {
+                return r.json();
+            }
+            assert!(std::time::Instant::now() < deadline, "timed out polling {path}: {}", r.text);
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
     }
 
     pub async fn journal(&self) -> Vec<Event> {
