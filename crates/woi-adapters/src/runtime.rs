@@ -17,7 +17,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use futures::channel::oneshot;
 use tokio::sync::{broadcast, mpsc};
-use woi_core::engine::{JobView, JobnetView, RaiseRequest, Reception, RestoreReport};
+use woi_core::engine::{JobView, JobnetView, RaiseRequest, Reception, ReloadReport, RestoreReport};
 use woi_core::exec::{Executor, JobResult, JobRun};
 use woi_core::store::{JobOutput, Store, StoreError};
 use woi_core::{Clock, Effect, Engine, EngineConfig, Environment, Event, JobId, JobnetKey, Refusal};
@@ -119,6 +119,10 @@ enum Command {
         key: JobnetKey,
         reply: Reply<Vec<JobView>>,
     },
+    Reload {
+        env: Arc<Environment>,
+        reply: Reply<ReloadReport>,
+    },
     Shutdown {
         reply: Reply<()>,
     },
@@ -194,6 +198,15 @@ impl Handle {
     /// durable. A refusal (nothing changed) is [`RuntimeError::Rejected`].
     pub async fn apply(&self, action: woi_core::sim::Action) -> Result<String, RuntimeError> {
         self.ask(|reply| Command::Action { action, reply }).await
+    }
+
+    /// Apply new definitions without a restart (spec 01 §3.15): changed
+    /// jobnets are reset to `Waiting`, others keep their state; refused as a
+    /// whole ([`RuntimeError::Refused`], nothing changed) while a changed
+    /// jobnet executes. Answered once the change is durable.
+    pub async fn reload(&self, env: Environment) -> Result<ReloadReport, RuntimeError> {
+        let env = Arc::new(env);
+        self.ask(|reply| Command::Reload { env, reply }).await
     }
 
     /// Every jobnet's state.
@@ -376,6 +389,14 @@ impl Runtime {
                 self.flush().await?;
                 let _ = reply.send(r.map_err(Into::into));
             }
+            Command::Reload { env, reply } => {
+                let r = self.engine.reload(now, env);
+                if r.is_ok() {
+                    self.variables = Arc::new(self.engine.environment().variables.clone());
+                }
+                self.flush().await?;
+                let _ = reply.send(r.map_err(Into::into));
+            }
             Command::Raise { event, project, jobnet, vparam, suffix, reply } => {
                 let req = RaiseRequest {
                     event: &event,
@@ -395,6 +416,9 @@ impl Runtime {
             }
             Command::Action { action, reply } => {
                 let r = woi_core::sim::apply_action(&mut self.engine, now, &action);
+                if matches!(action, woi_core::sim::Action::ApplyDefinitions { .. }) {
+                    self.variables = Arc::new(self.engine.environment().variables.clone());
+                }
                 self.flush().await?;
                 let _ = reply.send(match r {
                     Ok((_, result)) if result.starts_with("applied") => Ok(result),

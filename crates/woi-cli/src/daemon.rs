@@ -53,7 +53,7 @@ async fn apply_files(store: &SqliteStore, paths: &[PathBuf]) -> Result<Option<us
 }
 
 /// The applied definitions, compiled. `Err` when none are applied or they no longer validate.
-async fn environment(store: &SqliteStore) -> Result<Arc<Environment>, String> {
+pub(crate) async fn environment(store: &SqliteStore) -> Result<Arc<Environment>, String> {
     let files = store.definitions().await.map_err(|e| e.to_string())?;
     if files.is_empty() {
         return Err("no definitions applied yet: run `woi apply DEFS...` (or give --defs)".into());
@@ -81,6 +81,10 @@ fn clock(now: Option<&str>, speed: f64) -> Result<Arc<dyn Clock>, String> {
 
 /// `woi apply`.
 pub async fn apply(data: &Path, defs: &[PathBuf]) -> Result<ExitCode, String> {
+    // A running scheduler owns the data directory: hand it the definitions.
+    if let Some(pid) = running_scheduler(data)? {
+        return apply_live(data, defs, pid).await;
+    }
     let store = open_store(data).await?;
     match apply_files(&store, defs).await? {
         None => Ok(ExitCode::from(1)),
@@ -105,6 +109,143 @@ pub struct RunOptions<'a> {
     pub json: bool,
 }
 
+/// The pid of the scheduler holding `data`, if one runs.
+fn running_scheduler(data: &Path) -> Result<Option<i32>, String> {
+    let path = data.join("woi.lock");
+    let Ok(file) = std::fs::OpenOptions::new().read(true).write(true).open(&path) else { return Ok(None) };
+    match file.try_lock() {
+        Ok(()) => Ok(None),
+        Err(std::fs::TryLockError::WouldBlock) => {
+            let text = std::fs::read_to_string(&path).unwrap_or_default();
+            match text.trim().parse::<i32>() {
+                Ok(pid) => Ok(Some(pid)),
+                Err(_) => Err(format!(
+                    "data directory {} is in use by a woi scheduler that cannot take definitions while it runs \
+                     (`woi run`); wait for it to end",
+                    data.display()
+                )),
+            }
+        }
+        Err(std::fs::TryLockError::Error(e)) => Err(format!("{}: {e}", path.display())),
+    }
+}
+
+/// A live apply: `woi apply` writes `apply-<id>.request.json` into the data
+/// directory and sends SIGHUP to the scheduler, which validates the
+/// definitions, applies them under spec 01 §3.15 (changed jobnets reset to
+/// Waiting; refused while a changed jobnet executes), stores them, and
+/// answers in `apply-<id>.result.json`.
+async fn apply_live(data: &Path, defs: &[PathBuf], pid: i32) -> Result<ExitCode, String> {
+    let cat = woi_adapters::files::load(defs).map_err(|e| e.to_string())?;
+    let diags = cat.diagnostics(Options::default());
+    if !diags.is_empty() {
+        for d in &diags {
+            eprintln!("error: {d}");
+        }
+        eprintln!("{} error(s); nothing was applied", diags.len());
+        return Ok(ExitCode::from(1));
+    }
+    let mut files = Vec::new();
+    for p in woi_adapters::files::expand(defs).map_err(|e| e.to_string())? {
+        let text = std::fs::read_to_string(&p).map_err(|e| format!("{}: {e}", p.display()))?;
+        files.push(serde_json::json!({ "name": p.display().to_string(), "text": text }));
+    }
+    let id = format!("{}-{}", std::process::id(), Utc::now().timestamp_nanos_opt().unwrap_or_default());
+    let request = data.join(format!("apply-{id}.request.json"));
+    let result = data.join(format!("apply-{id}.result.json"));
+    let tmp = data.join(format!("apply-{id}.tmp"));
+    let body = serde_json::to_vec(&serde_json::json!({ "files": files })).map_err(|e| e.to_string())?;
+    std::fs::write(&tmp, body).map_err(|e| format!("{}: {e}", tmp.display()))?;
+    std::fs::rename(&tmp, &request).map_err(|e| format!("{}: {e}", request.display()))?;
+    nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), nix::sys::signal::Signal::SIGHUP)
+        .map_err(|e| format!("could not signal the scheduler (pid {pid}): {e}"))?;
+    for _ in 0..600 {
+        if let Ok(text) = std::fs::read_to_string(&result) {
+            let _ = std::fs::remove_file(&result);
+            let v: serde_json::Value = serde_json::from_str(&text).map_err(|e| format!("{}: {e}", result.display()))?;
+            let message = v["message"].as_str().unwrap_or_default();
+            if v["ok"].as_bool() == Some(true) {
+                out(&format!("applied to the running scheduler (pid {pid}): {message}\n"));
+                return Ok(ExitCode::SUCCESS);
+            }
+            eprintln!("refused by the running scheduler: {message}");
+            return Ok(ExitCode::from(1));
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let _ = std::fs::remove_file(&request);
+    Err(format!("the scheduler (pid {pid}) did not answer within 60 s; nothing is known to be applied"))
+}
+
+/// Serve live applies: on SIGHUP, apply every pending request (see [`apply_live`]).
+async fn serve_applies(data: PathBuf, h: woi_adapters::runtime::Handle, store: Arc<SqliteStore>) {
+    let Ok(mut hup) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) else { return };
+    while hup.recv().await.is_some() {
+        let Ok(dir) = std::fs::read_dir(&data) else { continue };
+        let mut requests: Vec<PathBuf> = dir
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.ends_with(".request.json")))
+            .collect();
+        requests.sort();
+        for request in requests {
+            let answer = apply_request(&request, &h, &store).await;
+            let _ = std::fs::remove_file(&request);
+            let name = request.to_string_lossy().replace(".request.json", ".result.json");
+            let (ok, message) = match answer {
+                Ok(m) => (true, m),
+                Err(m) => (false, m),
+            };
+            eprintln!("woi: apply {}: {message}", if ok { "done" } else { "refused" });
+            let body = serde_json::json!({ "ok": ok, "message": message }).to_string();
+            let tmp = PathBuf::from(format!("{name}.tmp"));
+            if std::fs::write(&tmp, body).is_ok() {
+                let _ = std::fs::rename(&tmp, &name);
+            }
+        }
+    }
+}
+
+async fn apply_request(
+    request: &Path,
+    h: &woi_adapters::runtime::Handle,
+    store: &SqliteStore,
+) -> Result<String, String> {
+    let text = std::fs::read_to_string(request).map_err(|e| format!("{}: {e}", request.display()))?;
+    let v: serde_json::Value = serde_json::from_str(&text).map_err(|e| format!("{}: {e}", request.display()))?;
+    let files: Vec<DefinitionFile> = v["files"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .map(|f| DefinitionFile {
+                    name: f["name"].as_str().unwrap_or_default().to_string(),
+                    text: f["text"].as_str().unwrap_or_default().to_string(),
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let mut cat = Catalog::new();
+    for f in &files {
+        cat.add_text(&f.name, &f.text);
+    }
+    let env = cat.compile_with(Options::default()).map_err(|diags| {
+        let lines: Vec<String> = diags.iter().map(ToString::to_string).collect();
+        format!("invalid definitions: {}", lines.join("; "))
+    })?;
+    let report = h.reload(env).await.map_err(|e| e.to_string())?;
+    // Durable order: the journal records the change first; the files follow.
+    store.set_definitions(&files).await.map_err(|e| e.to_string())?;
+    let list = |v: &[JobnetKey]| v.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ");
+    Ok(format!(
+        "{} changed (reset to waiting) [{}], {} added [{}], {} removed [{}]",
+        report.changed.len(),
+        list(&report.changed),
+        report.added.len(),
+        list(&report.added),
+        report.removed.len(),
+        list(&report.removed)
+    ))
+}
+
 /// Hold the data directory for this process: one scheduler per data directory.
 fn lock_data_dir(data: &Path) -> Result<std::fs::File, String> {
     std::fs::create_dir_all(data).map_err(|e| format!("{}: {e}", data.display()))?;
@@ -117,7 +258,11 @@ fn lock_data_dir(data: &Path) -> Result<std::fs::File, String> {
         .open(&path)
         .map_err(|e| format!("{}: {e}", path.display()))?;
     match file.try_lock() {
-        Ok(()) => Ok(file),
+        Ok(()) => {
+            // The content names a scheduler that takes live applies (`woi serve` writes its pid).
+            let _ = file.set_len(0);
+            Ok(file)
+        }
         Err(std::fs::TryLockError::WouldBlock) => Err(format!(
             "data directory {} is in use by another woi scheduler (woi run / woi serve); stop it or use --data",
             data.display()
@@ -139,7 +284,9 @@ fn executors(data: &Path) -> Result<Arc<ExecutorSet>, String> {
     Ok(Arc::new(set))
 }
 
-async fn open_runtime(o: &RunOptions<'_>) -> Result<Option<(Runtime, Arc<SqliteStore>, std::fs::File)>, String> {
+pub(crate) async fn open_runtime(
+    o: &RunOptions<'_>,
+) -> Result<Option<(Runtime, Arc<SqliteStore>, std::fs::File)>, String> {
     let lock = lock_data_dir(o.data)?;
     let store = open_store(o.data).await?;
     if !o.defs.is_empty() && apply_files(&store, o.defs).await?.is_none() {
@@ -243,7 +390,12 @@ async fn rt_tz(store: &SqliteStore) -> chrono_tz::Tz {
 /// with `api`, serve the Web API alongside it on the same scheduler handle.
 /// On stop, the Web API finishes its requests in flight before the scheduler stops.
 pub async fn serve(o: &RunOptions<'_>, api: Option<&crate::admin::ApiOptions>) -> Result<ExitCode, String> {
-    let Some((rt, store, _lock)) = open_runtime(o).await? else { return Ok(ExitCode::from(1)) };
+    let Some((rt, store, lock)) = open_runtime(o).await? else { return Ok(ExitCode::from(1)) };
+    {
+        use std::io::Write;
+        let mut lock = &lock;
+        let _ = write!(lock, "{}", std::process::id()).and_then(|()| lock.flush());
+    }
     let bound = match api {
         Some(a) => Some(crate::admin::bind_api(o.data, a).await?),
         None => None,
@@ -252,6 +404,7 @@ pub async fn serve(o: &RunOptions<'_>, api: Option<&crate::admin::ApiOptions>) -
     let h = rt.handle();
     let mut events = h.subscribe();
     let task = tokio::spawn(rt.run());
+    let applies = tokio::spawn(serve_applies(o.data.to_path_buf(), h.clone(), store.clone()));
     eprintln!("woi: scheduler running on {} (Ctrl-C to stop)", db_path(o.data).display());
     let (stop_api, api_stopped) = tokio::sync::oneshot::channel();
     let http = match bound {
@@ -284,6 +437,8 @@ pub async fn serve(o: &RunOptions<'_>, api: Option<&crate::admin::ApiOptions>) -
     h.shutdown().await.map_err(|e| e.to_string())?;
     task.await.map_err(|e| e.to_string())?.map_err(|e| e.to_string())?;
     printer.abort();
+    applies.abort();
+    drop(lock);
     Ok(ExitCode::SUCCESS)
 }
 
@@ -363,7 +518,26 @@ pub async fn history(data: &Path, jobnet: Option<&str>, limit: usize, json: bool
         (Some(k), Some(r)) => store.job_history(k, Some(r.run), None).await.map_err(|e| e.to_string())?,
         _ => Vec::new(),
     };
+    // Each attempt's captured output (MODEL-149: the job's previous history).
+    let mut outputs = Vec::new();
+    if let Some(k) = &key {
+        for j in &jobs {
+            let o = store.job_output(k, j.job, j.attempt).await.map_err(|e| e.to_string())?;
+            outputs.push(o.map(|o| o.output));
+        }
+    }
     if json {
+        let jobs: Vec<serde_json::Value> = jobs
+            .iter()
+            .zip(outputs.iter().chain(std::iter::repeat(&None)))
+            .map(|(j, o)| {
+                let mut v = serde_json::to_value(j).unwrap_or_default();
+                if let (Some(map), Some(o)) = (v.as_object_mut(), o) {
+                    map.insert("output".into(), serde_json::Value::String(o.clone()));
+                }
+                v
+            })
+            .collect();
         let v = serde_json::json!({ "runs": runs, "jobs": jobs });
         out(&format!("{}\n", serde_json::to_string_pretty(&v).map_err(|e| e.to_string())?));
         return Ok(ExitCode::SUCCESS);
@@ -402,6 +576,14 @@ pub async fn history(data: &Path, jobnet: Option<&str>, limit: usize, json: bool
                 j.status.as_str(),
                 code
             ));
+        }
+        for (j, o) in jobs.iter().zip(&outputs) {
+            if let Some(o) = o.as_deref().filter(|o| !o.is_empty()) {
+                s.push_str(&format!("\n--- output of job {} ({}) attempt {} ---\n{o}", j.job, j.name, j.attempt));
+                if !o.ends_with('\n') {
+                    s.push('\n');
+                }
+            }
         }
     }
     out(&s);

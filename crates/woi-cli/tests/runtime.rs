@@ -62,8 +62,9 @@ fn json(out: &Output) -> serde_json::Value {
         .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&out.stdout)))
 }
 
+// MODEL-149
 #[test]
-fn run_executes_real_commands_and_keeps_history() {
+fn model_149_run_executes_real_commands_and_keeps_history() {
     let dir = setup();
     let out = woi(&["run", "P/REAL", "--defs", "defs.toml", "--json"], dir.path());
     assert_eq!(out.status.code(), Some(3), "abended run exits 3: {}", String::from_utf8_lossy(&out.stderr));
@@ -75,9 +76,14 @@ fn run_executes_real_commands_and_keeps_history() {
     assert_eq!(status, ["completed", "pseudo_normal", "abended", "waiting"]);
     assert_eq!(jobs[1]["exit"]["code"], 3);
 
-    // History survives the process.
+    // History survives the process, with each job's output (MODEL-149).
     let h = woi(&["history", "P/REAL", "--json"], dir.path());
     assert!(h.status.success());
+    let hv = json(&h);
+    let with_hello = hv["jobs"].as_array().is_some_and(|a| a.iter().any(|j| j["job"] == 2 && j["output"] == "hello\n"));
+    assert!(with_hello, "job 2's output is kept: {hv}");
+    let table = String::from_utf8_lossy(&woi(&["history", "P/REAL"], dir.path()).stdout).to_string();
+    assert!(table.contains("--- output of job 2") && table.contains("hello"), "{table}");
     let v = json(&h);
     assert_eq!(v["runs"][0]["status"], "abended");
     assert_eq!(v["jobs"].as_array().map(Vec::len), Some(3), "three jobs ran");
@@ -209,4 +215,77 @@ fn op_applies_operations_durably_and_refuses_wrong_status() {
     let out = woi(&["op", "pause", "M/NOPE"], dir.path());
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("M/NOPE"));
+}
+
+const LIVE: &str = r#"
+[[jobnet]]
+project = "P"
+name = "BUSY"
+start = "environment_start"
+[[jobnet.job]]
+number = 1
+command = "sleep 60"
+
+[[jobnet]]
+project = "P"
+name = "IDLE"
+[[jobnet.job]]
+number = 1
+command = "true"
+"#;
+
+fn status_of(dir: &Path, key: &str) -> Option<String> {
+    let v: serde_json::Value = serde_json::from_slice(&woi(&["status", "--json"], dir).stdout).unwrap_or_default();
+    v.as_array()?.iter().find(|j| j["key"] == key).and_then(|j| j["status"].as_str().map(String::from))
+}
+
+// MODEL-063
+#[test]
+fn model_063_apply_to_a_running_serve_resets_changed_refuses_executing() {
+    let dir = setup();
+    std::fs::write(dir.path().join("live.toml"), LIVE).expect("write");
+    assert!(woi(&["apply", "live.toml"], dir.path()).status.success());
+    let mut child = Command::new(WOI)
+        .args(["serve"])
+        .current_dir(dir.path())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let stderr = child.stderr.take().expect("stderr");
+    let mut lines = std::io::BufRead::lines(std::io::BufReader::new(stderr));
+    let started = lines.by_ref().take(20).any(|l| l.is_ok_and(|l| l.contains("scheduler running")));
+    assert!(started, "woi serve did not start");
+    std::thread::spawn(move || for _ in lines {});
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while status_of(dir.path(), "P/BUSY").as_deref() != Some("executing") {
+        assert!(Instant::now() < deadline, "P/BUSY never started");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+
+    // A change to the executing jobnet is refused as a whole (§3.15).
+    let busy_changed = LIVE.replace("sleep 60", "sleep 61") + "\n[[jobnet]]\nproject = \"P\"\nname = \"NEW\"\n";
+    std::fs::write(dir.path().join("busy.toml"), &busy_changed).expect("write");
+    let out = woi(&["apply", "busy.toml"], dir.path());
+    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stdout));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot change while it executes"));
+    assert_eq!(status_of(dir.path(), "P/NEW"), None, "nothing of a refused apply lands");
+
+    // Invalid definitions never reach the scheduler.
+    std::fs::write(dir.path().join("bad.toml"), LIVE.replace("number = 1\ncommand = \"true\"", "number = 0"))
+        .expect("write");
+    assert_eq!(woi(&["apply", "bad.toml"], dir.path()).status.code(), Some(1));
+
+    // A change to an idle jobnet and a new jobnet apply while BUSY keeps running.
+    let ok = LIVE.replace("command = \"true\"", "command = \"echo changed\"")
+        + "\n[[jobnet]]\nproject = \"P\"\nname = \"NEW\"\n[[jobnet.job]]\nnumber = 1\ncommand = \"true\"\n";
+    std::fs::write(dir.path().join("ok.toml"), &ok).expect("write");
+    let out = woi(&["apply", "ok.toml"], dir.path());
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(out.status.success(), "{text} {}", String::from_utf8_lossy(&out.stderr));
+    assert!(text.contains("[P/IDLE]") && text.contains("added [P/NEW]"), "{text}");
+    assert_eq!(status_of(dir.path(), "P/NEW").as_deref(), Some("waiting"));
+    assert_eq!(status_of(dir.path(), "P/BUSY").as_deref(), Some("executing"));
+    let _ = child.kill();
+    let _ = child.wait();
 }

@@ -214,7 +214,8 @@ pub fn next_start_after(env: &Environment, key: &JobnetKey, after: DateTime<Utc>
     // The starts of operating day D lie in [D + dct, D+1 + dct], so day D0 of `after` is the first candidate.
     let d0 = operating_day(env.tz, day_change_of(env, def), after);
     let day = |n: u64| d0.checked_add_days(Days::new(n));
-    for (a, b) in [(Some(d0), day(62)), (day(63), day(731))] {
+    // A week first: most jobnets start within it, and a short range is cheap.
+    for (a, b) in [(Some(d0), day(7)), (day(8), day(62)), (day(63), day(731))] {
         let (Some(a), Some(b)) = (a, b) else { break };
         let mut found = None;
         forecast(env, a, b, &[(key, def)], |s| {
@@ -371,11 +372,11 @@ const NO_DAY: u32 = u32::MAX;
 /// next operating day (over the day-change times in use) can no longer be
 /// preceded by a later start, so they are sorted and visited, the rest wait
 /// for the next day.
-fn forecast<F>(
-    env: &Environment,
+fn forecast<'e, F>(
+    env: &'e Environment,
     from: NaiveDate,
     to: NaiveDate,
-    jobnets: &[(&JobnetKey, &JobnetDef)],
+    jobnets: &[(&'e JobnetKey, &'e JobnetDef)],
     mut visit: F,
 ) -> usize
 where

@@ -304,6 +304,23 @@ pub enum Action {
         /// Job number or name.
         job: JobSel,
     },
+    /// Recovery change: replace a job's definition of an abended jobnet,
+    /// keeping every status.
+    RecoveryChange {
+        /// `PROJECT/JOBNET`.
+        jobnet: String,
+        /// Job number or name.
+        job: JobSel,
+        /// The new job definition: a `[[jobnet.job]]` table's body (TOML).
+        definition: String,
+    },
+    /// Apply new definitions while running (`woi apply` against a running
+    /// scheduler, spec 01 §3.15): the complete definitions, as the text of
+    /// a TOML definition file.
+    ApplyDefinitions {
+        /// The definitions (TOML).
+        definitions: String,
+    },
 }
 
 /// The outcome of one scripted input.
@@ -467,6 +484,16 @@ pub fn render_event(e: &ReportEvent) -> String {
         EventKind::CopyCreated { jobnet, source, suffix } => {
             format!("{t} jobnet {jobnet} copied from {source} (suffix {suffix})")
         }
+        EventKind::RecoveryChanged { jobnet, job, .. } => format!("{t} job {jobnet}/{job} recovery change saved"),
+        EventKind::DefinitionsApplied { changed, added, removed } => {
+            let list = |v: &[JobnetKey]| v.iter().map(|k| k.to_string()).collect::<Vec<_>>().join(",");
+            format!(
+                "{t} definitions applied: changed [{}] added [{}] removed [{}]",
+                list(changed),
+                list(added),
+                list(removed)
+            )
+        }
         EventKind::StartTriggered { jobnet, operating_day, .. } => {
             format!("{t} jobnet {jobnet} start time reached (operating day {operating_day})")
         }
@@ -618,7 +645,10 @@ pub fn run(env: Arc<Environment>, script: &Script) -> Result<Report, SimError> {
     for (i, input) in script.inputs.iter().enumerate() {
         let at = parse_instant(&input.at, tz, Some(start))
             .ok_or_else(|| SimError::Invalid(format!("input {}: at {:?}", i + 1, input.at)))?;
+        // After new definitions, jobnets are checked when the input applies.
+        let checked = !script.inputs.iter().any(|x| matches!(x.action, Action::ApplyDefinitions { .. }));
         match &input.action {
+            _ if !checked => {}
             Action::Start { jobnet, .. }
             | Action::Cancel { jobnet }
             | Action::Pause { jobnet }
@@ -637,13 +667,14 @@ pub fn run(env: Arc<Environment>, script: &Script) -> Result<Report, SimError> {
             | Action::ContinueJob { jobnet, job }
             | Action::DisableJob { jobnet, job }
             | Action::EnableJob { jobnet, job }
-            | Action::Recover { jobnet, job, .. } => {
+            | Action::Recover { jobnet, job, .. }
+            | Action::RecoveryChange { jobnet, job, .. } => {
                 let key = jobnet_key(&engine, jobnet)?;
                 engine.job_id(&key, &job.as_text()).ok_or_else(|| {
                     SimError::Invalid(format!("job {} does not exist in jobnet {key}", job.as_text()))
                 })?;
             }
-            Action::RaiseEvent { .. } | Action::ClearEvents { .. } => {}
+            Action::RaiseEvent { .. } | Action::ClearEvents { .. } | Action::ApplyDefinitions { .. } => {}
         }
         inputs.push((at, i, input));
     }
@@ -834,6 +865,38 @@ fn apply(engine: &mut Engine, now: DateTime<Utc>, action: &Action) -> Result<(St
                 format!("applied: counted by {counted} of {} jobnet(s)", r.len())
             });
             return Ok((text, result.unwrap_or_else(|e| format!("refused: {e}"))));
+        }
+        Action::RecoveryChange { jobnet, job, definition } => {
+            let key = jobnet_key(engine, jobnet)?;
+            let text = format!("recovery_change {key}/{}", job.as_text());
+            let result = match toml::from_str::<crate::model::JobDef>(definition) {
+                Err(e) => format!("refused: invalid job definition: {}", e.to_string().trim_end()),
+                Ok(def) => match engine.recovery_change(now, &key, &job.as_text(), def) {
+                    Ok(()) => "applied".to_string(),
+                    Err(e) => format!("refused: {e}"),
+                },
+            };
+            return Ok((text, result));
+        }
+        Action::ApplyDefinitions { definitions } => {
+            let mut catalog = crate::defs::Catalog::new();
+            catalog.add_text("<apply_definitions>", definitions);
+            let result = match catalog.compile() {
+                Err(diags) => {
+                    let list: Vec<String> = diags.iter().map(ToString::to_string).collect();
+                    format!("refused: invalid definitions: {}", list.join("; "))
+                }
+                Ok(env) => match engine.reload(now, Arc::new(env)) {
+                    Ok(r) => format!(
+                        "applied: {} changed, {} added, {} removed",
+                        r.changed.len(),
+                        r.added.len(),
+                        r.removed.len()
+                    ),
+                    Err(e) => format!("refused: {e}"),
+                },
+            };
+            return Ok(("apply_definitions".into(), result));
         }
         Action::ClearEvents { project, jobnet } => {
             let text = format!(

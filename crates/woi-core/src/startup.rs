@@ -458,7 +458,7 @@ pub(crate) struct Planner<'e> {
     bases: BTreeMap<JobnetKey, Option<Rc<Vec<bool>>>>,
     /// Startup days computed so far, one per set of identical rules: the
     /// rules, the project when a relative `base_jobnet` makes it matter, the days.
-    classes: Vec<(StartupDaySpec, Option<String>, StartupDays)>,
+    classes: Vec<(&'e StartupDaySpec, Option<&'e str>, StartupDays)>,
     /// Classes by [`spec_hash`].
     class_index: HashMap<u64, Vec<usize>>,
 }
@@ -609,27 +609,25 @@ impl<'e> Planner<'e> {
 
     /// The startup days of one jobnet (steps 1–6), exact inside the planner's
     /// range. Jobnets with identical rules share one computation.
-    pub(crate) fn startup_days(&mut self, def: &JobnetDef) -> StartupDays {
+    pub(crate) fn startup_days(&mut self, def: &'e JobnetDef) -> StartupDays {
         let c = self.class_of(def);
         self.class(c).cloned().unwrap_or_else(|| self.compute(def))
     }
 
     /// The class of jobnets whose startup days equal `def`'s: the same rules
     /// (and project, when a relative base jobnet is named). Computed on first use.
-    pub(crate) fn class_of(&mut self, def: &JobnetDef) -> usize {
+    pub(crate) fn class_of(&mut self, def: &'e JobnetDef) -> usize {
         let spec = &def.startup_days;
         let project = spec.base_jobnet.as_ref().map(|_| def.project.as_str());
         let hash = spec_hash(spec, project);
         let found = self.class_index.get(&hash).and_then(|list| {
-            list.iter()
-                .copied()
-                .find(|i| self.classes.get(*i).is_some_and(|(s, p, _)| s == spec && p.as_deref() == project))
+            list.iter().copied().find(|i| self.classes.get(*i).is_some_and(|(s, p, _)| *s == spec && *p == project))
         });
         if let Some(i) = found {
             return i;
         }
         let days = self.compute(def);
-        self.classes.push((spec.clone(), project.map(str::to_string), days));
+        self.classes.push((spec, project, days));
         let i = self.classes.len() - 1;
         self.class_index.entry(hash).or_default().push(i);
         i

@@ -530,6 +530,16 @@ fn two_digits(b: &[u8]) -> u32 {
     b.iter().fold(0, |acc, d| acc * 10 + u32::from(d.wrapping_sub(b'0')))
 }
 
+/// The job-level rules of one jobnet (names, limits, flow, kinds, values),
+/// as `woi validate` applies them: for changes to a single jobnet such as a
+/// recovery change.
+pub fn jobnet_jobs(n: &JobnetDef) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    let mut s = Sink { out: &mut out, file: None, object: format!("project {} / jobnet {}", n.project, n.name) };
+    validate_jobs(&mut s, n, Options::default());
+    out
+}
+
 fn validate_jobs(s: &mut Sink<'_>, n: &JobnetDef, opts: Options) {
     let jobnet_object = s.object.clone();
     if opts.enforce_limits && n.jobs.len() > limits::JOBS_PER_JOBNET {

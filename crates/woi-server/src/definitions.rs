@@ -7,8 +7,10 @@
 //! `Catalog::compile` — the same checks as `woi validate` — and stores the
 //! result as one file, `webapi.json`, replacing the previous files. Bodies
 //! carry the definition-file objects (`docs/definitions.md`) unchanged as
-//! JSON. **The running scheduler keeps the definitions it started with: a
-//! change takes effect when `woi serve` is restarted.**
+//! JSON. A change takes effect at once in the running scheduler (spec 01
+//! §3.15): changed jobnets and their jobs are reset to `Waiting`, the others
+//! keep their state; a change to an executing jobnet is refused with
+//! `409 OM_API_01013 jobnet=<P/N>` and nothing is stored.
 
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -55,13 +57,24 @@ async fn load(state: &AppState) -> Result<Definitions, ApiError> {
 async fn save(state: &AppState, defs: &Definitions) -> Result<(), ApiError> {
     let mut cat = Catalog::new();
     cat.add(Some(WEBAPI_FILE.into()), defs.clone());
-    if let Err(diags) = cat.compile() {
-        let d = diags.into_iter().next();
-        let field = d.as_ref().map_or("definition".to_string(), |d| {
-            if d.field.is_empty() { "definition".into() } else { d.field.clone() }
-        });
-        let problem = d.map(|d| format!("{}: {}", d.object, d.message)).unwrap_or_default();
-        return Err(invalid(&field, &problem));
+    let env = match cat.compile() {
+        Ok(env) => env,
+        Err(diags) => {
+            let d = diags.into_iter().next();
+            let field = d.as_ref().map_or("definition".to_string(), |d| {
+                if d.field.is_empty() { "definition".into() } else { d.field.clone() }
+            });
+            let problem = d.map(|d| format!("{}: {}", d.object, d.message)).unwrap_or_default();
+            return Err(invalid(&field, &problem));
+        }
+    };
+    // Live: changed jobnets reset to Waiting; refused while one executes (spec 01 §3.15).
+    match state.handle().reload(env).await {
+        Ok(_) => {}
+        Err(woi_adapters::runtime::RuntimeError::Refused(woi_core::Refusal::Refused { target, .. })) => {
+            return Err(ApiError::InUse { field: "jobnet".into(), value: target });
+        }
+        Err(e) => return Err(internal(e)),
     }
     let text = serde_json::to_string_pretty(defs).map_err(internal)?;
     let file = DefinitionFile { name: WEBAPI_FILE.into(), text };

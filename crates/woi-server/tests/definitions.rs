@@ -105,6 +105,14 @@ async fn wapi_156_put_of_an_executing_jobnet_is_01013() {
     assert_eq!(r.status, 200, "{}", r.text);
     let v = s.call("GET", "projects/P1/jobnets/J1", None).await.json();
     assert_eq!(v["data"][0]["comment"], json!("changed"));
+    // Live: the running scheduler took the change (reset to Waiting) and runs the new command.
+    let key = JobnetKey::new("P1", "J1");
+    let view = s.handle.jobnets().await.expect("views").into_iter().find(|v| v.key == key).expect("J1");
+    assert_eq!(view.status, woi_core::JobnetStatus::Waiting);
+    s.handle.start_jobnet(&key, None).await.expect("start");
+    s.wait_ended("P1/J1", 2).await;
+    let view = s.handle.jobnets().await.expect("views").into_iter().find(|v| v.key == key).expect("J1");
+    assert_eq!(view.status, woi_core::JobnetStatus::Completed);
 }
 
 // WAPI-157
@@ -191,4 +199,28 @@ async fn openapi_document_lists_every_route_of_the_router() {
         );
     }
     assert_eq!(paths.len(), table.len(), "the document has no route the router lacks");
+}
+
+// MODEL-076
+#[tokio::test]
+async fn model_076_general_users_cannot_create_calendars_change_day_change_or_create_projects() {
+    let s = server().await;
+    s.user_with("upd2", "Uu#12345", &[("P1", Right::Update)]);
+    let as_general = |method: &'static str, path: &'static str, body: &'static str| {
+        let s = &s;
+        async move { s.call_as("upd2:Uu#12345", method, path, Some(body)).await }
+    };
+    // Creating a calendar.
+    let cal = r#"{"name":"BIZ","day_change":"06:00","holidays":[]}"#;
+    as_general("POST", "calendars", cal).await.assert_code(403, "OM_API_01003");
+    // Changing the day-change time (of the built-in calendar).
+    let dct = r#"{"name":"SYSTEM_CALENDAR","day_change":"06:00","holidays":[]}"#;
+    as_general("PUT", "calendars/SYSTEM_CALENDAR", dct).await.assert_code(403, "OM_API_01003");
+    // Creating a project.
+    as_general("POST", "projects", r#"{"projectName":"P8"}"#).await.assert_code(403, "OM_API_01003");
+    // Nothing changed; an administrator may do the same.
+    let v = s.call("GET", "calendars/SYSTEM_CALENDAR", None).await.json();
+    assert_eq!(v["data"][0]["day_change"], json!("00:00"));
+    let r = s.call("POST", "calendars", Some(cal)).await;
+    assert_eq!(r.status, 201, "{}", r.text);
 }

@@ -26,10 +26,12 @@ use crate::model::{JobDef, JobKind, JobnetDef, WaitMode};
 mod builtins;
 mod msgevent;
 mod ops;
+mod reload;
 mod restore;
 mod schedule;
 pub use msgevent::{EventCount, RaiseRequest, Reception, check_vparam};
 pub use ops::RecoveryOp;
+pub use reload::ReloadReport;
 pub use restore::RestoreReport;
 
 /// Status of a jobnet (spec 01 §2.9).
@@ -317,6 +319,28 @@ pub enum EventKind {
     MessageCountsCleared {
         /// The jobnet.
         jobnet: JobnetKey,
+    },
+    /// A recovery change replaced a job's definition, statuses kept (spec 01 §3.5.4).
+    RecoveryChanged {
+        /// The jobnet.
+        jobnet: JobnetKey,
+        /// Job number.
+        job: u16,
+        /// The definition before.
+        before: Box<JobDef>,
+        /// The definition after.
+        after: Box<JobDef>,
+    },
+    /// New definitions were applied while the scheduler ran (spec 01
+    /// §3.15): `changed` jobnets and their jobs were reset to `Waiting`
+    /// (a pause or disable is kept).
+    DefinitionsApplied {
+        /// Jobnets reset because their definition changed.
+        changed: Vec<JobnetKey>,
+        /// New jobnets.
+        added: Vec<JobnetKey>,
+        /// Jobnets no longer defined.
+        removed: Vec<JobnetKey>,
     },
     /// Copy start created (or overwrote) a jobnet.
     CopyCreated {
@@ -788,15 +812,7 @@ impl Engine {
         }
         // Jobnets that run inside others (children, masters of links, linked jobnets)
         // are not scheduled by themselves.
-        let mut inner: BTreeSet<JobnetKey> = e.env.links.keys().cloned().collect();
-        for def in e.env.jobnets.values() {
-            for j in def.jobs.iter().filter(|j| j.is_jobnet_icon()) {
-                let target = if j.kind == JobKind::LinkedJobnet { j.master.as_deref() } else { j.jobnet.as_deref() };
-                if let Some(t) = target {
-                    inner.insert(JobnetKey::new(&def.project, t));
-                }
-            }
-        }
+        let inner = reload::inner_jobnets(&e.env);
         for inst in &mut e.instances {
             inst.top_level = !inner.contains(&inst.key);
         }
@@ -1551,6 +1567,8 @@ impl Engine {
         if inst.jobs[t as usize].status == JobStatus::Abended {
             let running = inst.status.is_running();
             self.set_job_status(tid, JobStatus::Waiting, None);
+            // The target runs again: OR waits its failure decided are open again.
+            self.reopen_or_waits(tid);
             if running {
                 self.begin_job(tid);
             } else {

@@ -297,6 +297,18 @@ impl Engine {
         self.reevaluate(i);
     }
 
+    /// The OR waits of `id`'s waiting successors that its failure decided
+    /// (no predecessor could end normally any more) are open again: it runs again.
+    pub(super) fn reopen_or_waits(&mut self, id: JobId) {
+        let inst = &mut self.instances[id.instance as usize];
+        for &s in &inst.flow.succs[id.index as usize] {
+            let j = &mut inst.jobs[s as usize];
+            if j.status == JobStatus::Waiting {
+                j.or_dead = false;
+            }
+        }
+    }
+
     /// Clear a job's per-run flags, keeping its successors' counters right.
     fn reset_flags(&mut self, id: JobId) {
         let inst = &mut self.instances[id.instance as usize];
@@ -356,6 +368,7 @@ impl Engine {
         }
         self.resume_run(id.instance);
         self.instances[id.instance as usize].jobs[id.index as usize].or_dead = false;
+        self.reopen_or_waits(id);
         self.set_job_status(id, JobStatus::Waiting, None);
         self.begin_job(id);
         self.settle();
@@ -498,6 +511,9 @@ impl Engine {
             _ => {}
         }
         self.resume_run(i);
+        if op != RecoveryOp::StartOnly {
+            self.reopen_or_waits(id);
+        }
         match op {
             RecoveryOp::StartFrom => {
                 self.set_job_status(id, JobStatus::Waiting, None);

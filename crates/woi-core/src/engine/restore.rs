@@ -148,6 +148,26 @@ impl Engine {
                 }
                 true
             }
+            EventKind::RecoveryChanged { jobnet, job, before, after } => {
+                // Re-applied while the definitions are still those it changed.
+                let Some(&i) = self.by_key.get(jobnet) else { return false };
+                let mut def = (*self.instances[i as usize].def).clone();
+                let Some(slot) = def.jobs.iter_mut().find(|j| j.number == *job) else { return false };
+                if *slot == **before {
+                    *slot = (**after).clone();
+                    self.set_jobnet_definition(i, def);
+                }
+                true
+            }
+            EventKind::DefinitionsApplied { changed, .. } => {
+                // The current definitions stand for the applied ones.
+                for key in changed {
+                    if let Some(&i) = self.by_key.get(key) {
+                        self.reset_to_definition(i);
+                    }
+                }
+                true
+            }
             EventKind::MessageCountsCleared { jobnet } => {
                 let Some(&i) = self.by_key.get(jobnet) else { return false };
                 self.instances[i as usize].counts.iter_mut().for_each(|c| *c = 0);

@@ -26,15 +26,21 @@ impl Engine {
             if !self.instances[i as usize].top_level {
                 continue;
             }
-            let day = self.day_of(i, now);
-            let startup = self.is_startup_day(i, day);
-            let inst = &mut self.instances[i as usize];
-            inst.day = Some(day);
-            inst.startup_day = startup;
-            self.arm_day_change(i, day);
-            // A start exactly at `now` still counts.
-            self.arm_next_start(i, now - Duration::nanoseconds(1));
+            self.schedule_instance(i, now);
         }
+    }
+
+    /// Set the operating day of top-level jobnet `i` and arm its day change
+    /// and its next start at or after `now`.
+    pub(super) fn schedule_instance(&mut self, i: u32, now: DateTime<Utc>) {
+        let day = self.day_of(i, now);
+        let startup = self.is_startup_day(i, day);
+        let inst = &mut self.instances[i as usize];
+        inst.day = Some(day);
+        inst.startup_day = startup;
+        self.arm_day_change(i, day);
+        // A start exactly at `now` still counts.
+        self.arm_next_start(i, now - Duration::nanoseconds(1));
     }
 
     /// The environment (scheduler) started: start `environment_start` jobnets
