@@ -270,6 +270,50 @@ pub enum ClientCheck {
 #[derive(Debug, Clone)]
 pub struct AuthStore {
     path: PathBuf,
+    /// Open connections reused across calls (every API request reads users
+    /// and accounts; opening SQLite each time costs more than the query).
+    pool: std::sync::Arc<std::sync::Mutex<Vec<(Connection, FileId)>>>,
+}
+
+/// Identity of the database file a connection opened: a pooled connection
+/// is reused only while the file at the path is still that file (a deleted
+/// or replaced database is reopened, or reported unreachable).
+type FileId = (u64, u64);
+
+fn file_id(path: &Path) -> Option<FileId> {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata(path).ok().map(|m| (m.dev(), m.ino()))
+}
+
+/// A pooled connection: goes back to the pool when dropped.
+struct Pooled {
+    conn: Option<Connection>,
+    id: FileId,
+    pool: std::sync::Arc<std::sync::Mutex<Vec<(Connection, FileId)>>>,
+}
+
+impl std::ops::Deref for Pooled {
+    type Target = Connection;
+    fn deref(&self) -> &Connection {
+        // Always Some until drop.
+        self.conn.as_ref().unwrap_or_else(|| unreachable!("pooled connection used after drop"))
+    }
+}
+
+impl std::ops::DerefMut for Pooled {
+    fn deref_mut(&mut self) -> &mut Connection {
+        self.conn.as_mut().unwrap_or_else(|| unreachable!("pooled connection used after drop"))
+    }
+}
+
+impl Drop for Pooled {
+    fn drop(&mut self) {
+        if let (Some(conn), Ok(mut pool)) = (self.conn.take(), self.pool.lock())
+            && pool.len() < 8
+        {
+            pool.push((conn, self.id));
+        }
+    }
 }
 
 fn storage(path: &Path, context: &str, e: impl fmt::Display) -> AuthError {
@@ -307,7 +351,45 @@ fn hash(path: &Path, secret: &str) -> Result<String, AuthError> {
 }
 
 fn verify(secret: &str, stored: &str) -> bool {
-    PasswordHash::new(stored).is_ok_and(|h| argon2().verify_password(secret.as_bytes(), &h).is_ok())
+    let key = verified_key(secret, stored);
+    if let Some(k) = key
+        && VERIFIED.get().is_some_and(|m| m.lock().is_ok_and(|m| m.contains(&k)))
+    {
+        return true;
+    }
+    let ok = PasswordHash::new(stored).is_ok_and(|h| argon2().verify_password(secret.as_bytes(), &h).is_ok());
+    if ok && let (Some(k), Ok(mut m)) = (key, VERIFIED.get_or_init(Default::default).lock()) {
+        if m.len() >= VERIFIED_MAX {
+            m.clear();
+        }
+        m.insert(k);
+    }
+    ok
+}
+
+/// Successful verifications of this process, so that a client sending the
+/// same credentials on every request (the Web API's Basic header) pays the
+/// argon2 cost once, not per request. An entry is a keyed SHA-256 of the
+/// *stored hash* and the secret — never the secret itself — under a random
+/// per-process key: a changed password or secret (a new stored hash) misses
+/// the cache and is verified afresh; a wrong one is never in it.
+static VERIFIED: OnceLock<std::sync::Mutex<std::collections::HashSet<[u8; 32]>>> = OnceLock::new();
+const VERIFIED_MAX: usize = 4096;
+
+fn verified_key(secret: &str, stored: &str) -> Option<[u8; 32]> {
+    use sha2::{Digest, Sha256};
+    static PROCESS_KEY: OnceLock<Option<[u8; 32]>> = OnceLock::new();
+    let process_key = PROCESS_KEY.get_or_init(|| {
+        let mut k = [0u8; 32];
+        rand::rngs::OsRng.try_fill_bytes(&mut k).ok().map(|()| k)
+    });
+    let process_key = process_key.as_ref()?;
+    let mut h = Sha256::new();
+    h.update(process_key);
+    h.update((stored.len() as u64).to_le_bytes());
+    h.update(stored.as_bytes());
+    h.update(secret.as_bytes());
+    Some(h.finalize().into())
 }
 
 /// Spend the time of one verification, so that an unknown name answers as
@@ -443,7 +525,7 @@ impl AuthStore {
                 .map_err(|e| storage(&path, "create signing key", e))?;
         }
         tx.commit().map_err(|e| storage(&path, "commit", e))?;
-        Ok(AuthStore { path })
+        Ok(AuthStore { path, pool: Default::default() })
     }
 
     /// The database file.
@@ -451,7 +533,25 @@ impl AuthStore {
         &self.path
     }
 
-    fn conn(&self) -> Result<Connection, AuthError> {
+    fn conn(&self) -> Result<Pooled, AuthError> {
+        let now = file_id(&self.path);
+        let reused = self.pool.lock().ok().and_then(|mut p| {
+            if now.is_none() || p.last().is_some_and(|(_, id)| Some(*id) != now) {
+                p.clear(); // the file is gone or was replaced
+            }
+            p.pop()
+        });
+        let (conn, id) = match reused {
+            Some(c) => c,
+            None => {
+                let conn = self.open_conn()?;
+                (conn, file_id(&self.path).unwrap_or_default())
+            }
+        };
+        Ok(Pooled { conn: Some(conn), id, pool: self.pool.clone() })
+    }
+
+    fn open_conn(&self) -> Result<Connection, AuthError> {
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI;
         let conn = Connection::open_with_flags(&self.path, flags).map_err(|e| self.err("open", e))?;
         conn.busy_timeout(Duration::from_secs(5)).map_err(|e| self.err("set busy timeout", e))?;
@@ -702,17 +802,17 @@ impl AuthStore {
 
     /// Every Web API account, sorted by name.
     pub fn accounts(&self) -> Result<Vec<ApiAccount>, AuthError> {
-        self.load_accounts(&self.conn()?, None)
+        self.load_accounts(&*self.conn()?, None)
     }
 
     /// One Web API account by name.
     pub fn account(&self, name: &str) -> Result<Option<ApiAccount>, AuthError> {
-        Ok(self.load_accounts(&self.conn()?, Some(("name", name)))?.into_iter().next())
+        Ok(self.load_accounts(&*self.conn()?, Some(("name", name)))?.into_iter().next())
     }
 
     /// One Web API account by client ID.
     pub fn account_by_client_id(&self, client_id: &str) -> Result<Option<ApiAccount>, AuthError> {
-        Ok(self.load_accounts(&self.conn()?, Some(("client_id", client_id)))?.into_iter().next())
+        Ok(self.load_accounts(&*self.conn()?, Some(("client_id", client_id)))?.into_iter().next())
     }
 
     /// Delete an account with both of its secrets; its tokens stop working.

@@ -528,29 +528,40 @@ impl Executor for ProcessExecutor {
 
         let cap = self.settings.output_cap;
         let shared = Arc::new(Mutex::new(Collected::default()));
-        let mut pumps = Vec::new();
-        if let Some(out) = child.stdout.take() {
-            pumps.push(tokio::spawn(pump(out, shared.clone(), Buffer::Out, cap, out_sinks)));
-        }
-        if let Some(err) = child.stderr.take() {
-            let buffer = if job.stderr_to_stdout { Buffer::Out } else { Buffer::Err };
-            pumps.push(tokio::spawn(pump(err, shared.clone(), buffer, cap, err_sinks)));
-        }
-
-        let status = self.wait_or_kill(&mut child, group, kill, &mut notes).await;
+        // The pumps run inside this future (no extra tasks): they are polled
+        // while the job runs, so it never blocks on a full pipe, and dropping
+        // them stops the collection.
+        let out = child.stdout.take().map(|r| pump(r, shared.clone(), Buffer::Out, cap, out_sinks));
+        let err_buffer = if job.stderr_to_stdout { Buffer::Out } else { Buffer::Err };
+        let err = child.stderr.take().map(|r| pump(r, shared.clone(), err_buffer, cap, err_sinks));
+        let pumps = async move {
+            let out = async move {
+                if let Some(p) = out {
+                    p.await;
+                }
+            };
+            let err = async move {
+                if let Some(p) = err {
+                    p.await;
+                }
+            };
+            futures::join!(out, err);
+        };
+        tokio::pin!(pumps);
+        let mut drained = false;
+        let status = {
+            let wait = self.wait_or_kill(&mut child, group, kill, &mut notes);
+            tokio::pin!(wait);
+            loop {
+                tokio::select! {
+                    status = &mut wait => break status,
+                    () = &mut pumps, if !drained => drained = true,
+                }
+            }
+        };
         guard.disarm();
 
-        let aborts: Vec<_> = pumps.iter().map(|p| p.abort_handle()).collect();
-        let drained = tokio::time::timeout(self.settings.drain_after_exit, async {
-            for p in pumps {
-                let _ = p.await;
-            }
-        })
-        .await;
-        if drained.is_err() {
-            for a in &aborts {
-                a.abort();
-            }
+        if !drained && tokio::time::timeout(self.settings.drain_after_exit, &mut pumps).await.is_err() {
             notes.push(format!(
                 "output still open {} ms after the job ended (a background process holds it); stopped collecting",
                 self.settings.drain_after_exit.as_millis()

@@ -12,7 +12,9 @@ use clap::{Parser, Subcommand};
 
 mod admin;
 mod authinfo;
+mod builtins;
 mod daemon;
+mod remote;
 use woi_core::sim::{self, Report};
 use woi_core::validate::Options;
 
@@ -128,7 +130,9 @@ enum Command {
         #[command(subcommand)]
         action: admin::AccountCommand,
     },
-    /// Apply an operation to the scheduler of the data directory (no `woi serve` may hold it).
+    /// Apply an operation to the scheduler of the data directory (no `woi serve` may hold it),
+    /// or with --server to a running server through its Web API (asynchronous operations are
+    /// followed to their end; recover is not available remotely).
     /// ACTION: start, cancel, pause, continue, disable, enable, confirm, release_carry_over,
     /// cancel_completion, restart (jobnet); cancel_job, restart_job, pause_job, continue_job,
     /// disable_job, enable_job, recover (job); raise_event, clear_events.
@@ -155,11 +159,18 @@ enum Command {
         /// Copy-start suffix (raise_event).
         #[arg(long)]
         suffix: Option<String>,
+        /// recovery_change: a TOML file with the job's new definition (the body
+        /// of its `[[jobnet.job]]` table).
+        #[arg(long)]
+        definition: Option<PathBuf>,
         /// Data directory (SQLite store).
         #[arg(long, default_value = "woi-data")]
         data: PathBuf,
+        #[command(flatten)]
+        remote: remote::RemoteArgs,
     },
-    /// Show every jobnet's state as recorded in the data directory.
+    /// Show every jobnet's state as recorded in the data directory (with --server: of the
+    /// running server, times in UTC).
     Status {
         /// Data directory (SQLite store).
         #[arg(long, default_value = "woi-data")]
@@ -167,6 +178,8 @@ enum Command {
         /// Print as JSON.
         #[arg(long)]
         json: bool,
+        #[command(flatten)]
+        remote: remote::RemoteArgs,
     },
     /// Show jobnet runs (newest first); with a jobnet, also the jobs of its latest run.
     History {
@@ -181,6 +194,8 @@ enum Command {
         /// Print as JSON.
         #[arg(long)]
         json: bool,
+        #[command(flatten)]
+        remote: remote::RemoteArgs,
     },
     /// Forecast the starts of time-started jobnets over a range of operating days.
     Plan {
@@ -202,6 +217,46 @@ enum Command {
         /// Print the forecast as JSON.
         #[arg(long)]
         json: bool,
+    },
+    /// Built-in command (spec 02 §3.2): raise a message event on the server (--server) or the
+    /// embedded scheduler of --data. Usage: woi jobschmsgevent [WOI OPTIONS] event[:project[/jobnet]]
+    /// [-p param [-c suffix]]. Exit 0, 21 invalid, 22 credentials, 31 scheduler error, 242 copy start refused.
+    #[command(disable_help_flag = true)]
+    Jobschmsgevent {
+        /// The command's arguments (spec syntax), after woi's own `--` options.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
+    /// Built-in command (spec 02 §3.3): woi jobschchkmsgevt event [-i seconds]. Only checks its
+    /// arguments: no occurrence history is observable outside the scheduler (exit 31, 0523).
+    #[command(disable_help_flag = true)]
+    Jobschchkmsgevt {
+        /// The command's arguments (spec syntax).
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
+    /// Built-in command (spec 02 §3.4): woi jobschchecktime [--tz Z] [--day-change HH:MM] -wt HHMM
+    /// [-lt HHMM]. Waits until the time; exit 0, 1 after the latest time, 21 invalid.
+    #[command(disable_help_flag = true)]
+    Jobschchecktime {
+        /// The command's arguments (spec syntax), after woi's own `--` options.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
+    /// Built-in command (spec 02 §3.5): woi jobschsleep seconds. Prints SL_SLEEPSEC=; exit 0, 21 invalid.
+    #[command(disable_help_flag = true)]
+    Jobschsleep {
+        /// The command's arguments (spec syntax).
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
+    /// Built-in command (spec 02 §3.6): woi jobschchknetvar [--var NAME=VALUE]... [--vars FILE]
+    /// name [-num op,v[,op2,v2] | -char m,s] [-z]. Exit 0 matched, 1 not matched, 21 invalid.
+    #[command(disable_help_flag = true)]
+    Jobschchknetvar {
+        /// The command's arguments (spec syntax), after woi's own `--` options.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
     },
 }
 
@@ -234,8 +289,23 @@ fn main() -> ExitCode {
         Command::User { action } => admin::user(action),
         Command::Account { action } => admin::account(action),
         Command::Auth { action } => authinfo::auth(action),
-        Command::Op { action, jobnet, job, recovery, vparam, event, project, suffix, data } => {
+        Command::Op { action, jobnet, job, recovery, vparam, event, project, suffix, remote, .. }
+            if remote.server.is_some() =>
+        {
+            let req = remote::OpRequest { action, jobnet, job, recovery, vparam, event, project, suffix };
+            block_on(remote::with_remote(&remote, |r| remote::op(r, req)))
+        }
+        Command::Op { action, jobnet, job, recovery, vparam, event, project, suffix, definition, data, .. } => {
             let mut v = serde_json::json!({ "action": action });
+            if let Some(path) = definition {
+                match std::fs::read_to_string(&path) {
+                    Ok(text) => v["definition"] = text.into(),
+                    Err(e) => {
+                        eprintln!("woi: {}: {e}", path.display());
+                        return ExitCode::from(2);
+                    }
+                }
+            }
             let scoped = matches!(action.as_str(), "raise_event" | "clear_events");
             for (k, val) in [("job", job), ("op", recovery), ("vparam", vparam), ("event", event), ("suffix", suffix)] {
                 if let Some(val) = val {
@@ -264,10 +334,21 @@ fn main() -> ExitCode {
             let o = daemon::RunOptions { data: &data, defs: &[], now: None, speed: 1.0, json: false };
             block_on(daemon::op(&o, v))
         }
-        Command::Status { data, json } => block_on(daemon::status(&data, json)),
-        Command::History { jobnet, limit, data, json } => {
+        Command::Status { remote, json, .. } if remote.server.is_some() => {
+            block_on(remote::with_remote(&remote, |r| remote::status(r, json)))
+        }
+        Command::Status { data, json, .. } => block_on(daemon::status(&data, json)),
+        Command::History { jobnet, limit, json, remote, .. } if remote.server.is_some() => {
+            block_on(remote::with_remote(&remote, |r| remote::history(r, jobnet.as_deref(), limit, json)))
+        }
+        Command::History { jobnet, limit, data, json, .. } => {
             block_on(daemon::history(&data, jobnet.as_deref(), limit, json))
         }
+        Command::Jobschmsgevent { args } => builtins::run("jobschmsgevent", &args),
+        Command::Jobschchkmsgevt { args } => builtins::run("jobschchkmsgevt", &args),
+        Command::Jobschchecktime { args } => builtins::run("jobschchecktime", &args),
+        Command::Jobschsleep { args } => builtins::run("jobschsleep", &args),
+        Command::Jobschchknetvar { args } => builtins::run("jobschchknetvar", &args),
     };
     match result {
         Ok(code) => code,

@@ -289,3 +289,28 @@ fn model_063_apply_to_a_running_serve_resets_changed_refuses_executing() {
     let _ = child.kill();
     let _ = child.wait();
 }
+
+// MODEL-060
+#[test]
+fn model_060_recovery_change_from_the_cli_then_restart_runs_the_new_command() {
+    let dir = setup();
+    let out = woi(&["run", "P/REAL", "--defs", "defs.toml"], dir.path());
+    assert_eq!(out.status.code(), Some(3), "job 3 exits 7: the jobnet abends");
+    std::fs::write(dir.path().join("fix.toml"), "number = 3\ncommand = \"sh -c 'echo fixed'\"\nafter = [1]\n")
+        .expect("write");
+    let out = woi(&["op", "recovery_change", "P/REAL", "3", "--definition", "fix.toml"], dir.path());
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    // Statuses unchanged …
+    assert_eq!(status_of(dir.path(), "P/REAL").as_deref(), Some("abended"));
+    // … and the restart runs the new command from job 3.
+    let out = woi(&["op", "restart", "P/REAL"], dir.path());
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v = json(&woi(&["history", "P/REAL", "--json"], dir.path()));
+    assert_eq!(v["runs"][0]["status"], "pseudo_normal", "job 2 ended pseudo-normally: {v}");
+    let fixed = v["jobs"].as_array().is_some_and(|a| a.iter().any(|j| j["job"] == 3 && j["output"] == "fixed\n"));
+    assert!(fixed, "job 3 ran the changed command: {v}");
+    // A change of the flow is refused (MODEL-062).
+    std::fs::write(dir.path().join("flow.toml"), "number = 4\ncommand = \"true\"\n").expect("write");
+    let out = woi(&["op", "recovery_change", "P/REAL", "4", "--definition", "flow.toml"], dir.path());
+    assert_eq!(out.status.code(), Some(1));
+}

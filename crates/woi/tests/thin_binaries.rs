@@ -37,7 +37,14 @@ fn library_crates_have_no_hidden_public_items() {
 fn binaries_depend_only_on_library_crates() {
     for krate in ["woi-cli", "woi-server"] {
         let manifest = std::fs::read_to_string(root().join("crates").join(krate).join("Cargo.toml")).unwrap();
+        let mut section = String::new();
         for line in manifest.lines() {
+            if line.starts_with('[') {
+                section = line.to_string();
+            }
+            if !section.contains("dependencies") {
+                continue; // [[bench]] / [[bin]] paths are not dependencies
+            }
             // Path dependencies must be the workspace's library crates.
             if line.contains("path") && line.contains("..") {
                 panic!("{krate} has a private path dependency: {line}");
