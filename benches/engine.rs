@@ -70,7 +70,7 @@ fn run(env: &Arc<woi_core::Environment>, max_concurrent: u32) -> u64 {
                     }
                     black_box(ev);
                 }
-                Effect::KillJob { .. } => {}
+                _ => {}
             }
         }
         if started.is_empty() {

@@ -479,7 +479,8 @@ impl Runtime {
                         let _ = tx.send(reason);
                     }
                 }
-                Effect::Record(_) => {}
+                // Records were written above; effects added later are not for this driver.
+                _ => {}
             }
         }
         Ok(())

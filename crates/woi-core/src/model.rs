@@ -605,6 +605,7 @@ impl JobDef {
 /// Job kinds (manual 4.1).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum JobKind {
     /// A command run as a process.
     #[default]

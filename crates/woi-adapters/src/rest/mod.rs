@@ -256,10 +256,11 @@ impl RestExecutor {
 
     fn forced(&self, reason: KillReason, out: &Output) -> JobResult {
         let exit = match reason {
-            KillReason::Cancel => ExitCode::forced(),
             KillReason::Cutoff => ExitCode::interruption(INT_CUTOFF),
             KillReason::OrWaitOtherNormal => ExitCode::scheduler(woi_core::exit::OR_WAIT_OTHER_NORMAL),
             KillReason::OrWaitOtherAbnormal => ExitCode::scheduler(woi_core::exit::OR_WAIT_OTHER_ABNORMAL),
+            // Cancel, and any reason added later: a forced termination.
+            _ => ExitCode::forced(),
         };
         self.result(exit, out)
     }

@@ -187,6 +187,7 @@ pub struct JobId {
 /// Why the engine asks to kill a job.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum KillReason {
     /// Operator force-termination (of the job or its jobnet).
     Cancel,
@@ -228,6 +229,7 @@ impl JobStart {
 
 /// What the engine asks the caller to do.
 #[derive(Clone, Debug)]
+#[non_exhaustive]
 pub enum Effect {
     /// Start a job; report its end with [`Engine::handle_job_ended`].
     StartJob(JobStart),
@@ -263,6 +265,7 @@ pub struct Event {
 /// What an event says.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum EventKind {
     /// A jobnet changed status.
     JobnetStatus {
