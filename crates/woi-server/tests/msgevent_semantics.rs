@@ -231,3 +231,73 @@ async fn wapi_076_an_abended_jobnet_does_not_count_the_event() {
     assert_eq!(s.counted("EVF").await, [("S/F1".to_string(), 1)]);
     assert_eq!(s.starts("S/F1").await, 1);
 }
+
+const HELD: &str = r#"
+[[jobnet]]
+project = "H"
+name = "D1"
+comment = "Disabled"
+start = { message_only = {} }
+messages = { events = ["EVD"] }
+[[jobnet.job]]
+number = 1
+command = "true"
+
+[[jobnet]]
+project = "H"
+name = "P1"
+comment = "Paused"
+start = { message_only = {} }
+messages = { events = ["EVP"] }
+[[jobnet.job]]
+number = 1
+command = "true"
+
+[[jobnet]]
+project = "H"
+name = "L1"
+comment = "Limit"
+start = { message_only = {} }
+messages = { events = ["EVX"] }
+[[jobnet.job]]
+number = 1
+command = "echo XXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX @.VPARAM@"
+"#;
+
+async fn held(action: woi_core::sim::Action) -> Server {
+    let s = start_with(HELD, chrono::Utc::now()).await;
+    s.handle.apply(action).await.expect("operation applied");
+    s
+}
+
+// WAPI-073
+#[tokio::test]
+async fn wapi_073_a_disabled_jobnet_does_not_count_or_start() {
+    let s = held(woi_core::sim::Action::Disable { jobnet: "H/D1".into() }).await;
+    raise(&s, r#"{"messagename":"EVD"}"#).await;
+    assert!(s.counted("EVD").await.is_empty(), "the count stays 0");
+    assert_eq!(s.starts("H/D1").await, 0);
+}
+
+// WAPI-083
+#[tokio::test]
+async fn wapi_083_a_paused_jobnet_ignores_an_event_with_vparam_0435() {
+    let s = held(woi_core::sim::Action::Pause { jobnet: "H/P1".into() }).await;
+    raise(&s, r#"{"messagename":"EVP","vparam":"V"}"#).await;
+    assert!(s.counted("EVP").await.is_empty(), "count unchanged");
+    let logs = s.logs("H/P1").await;
+    assert!(logs.iter().any(|l| l.starts_with("MpJobsch: ERROR: 0435: H P1 EVP")), "{logs:?}");
+    assert_eq!(s.starts("H/P1").await, 0);
+}
+
+// WAPI-089
+#[tokio::test]
+async fn wapi_089_a_vparam_that_overflows_a_field_ends_the_job_with_246() {
+    let s = start_with(HELD, chrono::Utc::now()).await;
+    // 200 bytes: accepted by the API, but the command then exceeds its 1,024 bytes.
+    let vparam = "A".repeat(200);
+    raise(&s, &format!(r#"{{"messagename":"EVX","vparam":"{vparam}"}}"#)).await;
+    s.wait_ended("H/L1", 1).await;
+    let jobs = s.handle.jobs(&woi_core::JobnetKey::new("H", "L1")).await.expect("jobs");
+    assert_eq!(jobs[0].exit.map(|x| x.code), Some(246));
+}
