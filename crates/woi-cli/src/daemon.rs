@@ -34,6 +34,14 @@ async fn open_store(data: &Path) -> Result<Arc<SqliteStore>, String> {
 /// Validate files and store them as the applied definitions. `Ok(None)` when
 /// invalid (errors printed).
 async fn apply_files(store: &SqliteStore, paths: &[PathBuf]) -> Result<Option<usize>, String> {
+    let Some((files, jobnets)) = validated_files(paths)? else { return Ok(None) };
+    store.set_definitions(&files).await.map_err(|e| e.to_string())?;
+    Ok(Some(jobnets))
+}
+
+/// Read and validate definition files: their texts and the number of
+/// jobnets, or `None` when invalid (every problem printed).
+fn validated_files(paths: &[PathBuf]) -> Result<Option<(Vec<DefinitionFile>, usize)>, String> {
     let cat = woi_adapters::files::load(paths).map_err(|e| e.to_string())?;
     let diags = cat.diagnostics(Options::default());
     if !diags.is_empty() {
@@ -48,8 +56,7 @@ async fn apply_files(store: &SqliteStore, paths: &[PathBuf]) -> Result<Option<us
         let text = std::fs::read_to_string(&p).map_err(|e| format!("{}: {e}", p.display()))?;
         files.push(DefinitionFile { name: p.display().to_string(), text });
     }
-    store.set_definitions(&files).await.map_err(|e| e.to_string())?;
-    Ok(Some(cat.defs.jobnets.len()))
+    Ok(Some((files, cat.defs.jobnets.len())))
 }
 
 /// The applied definitions, compiled. `Err` when none are applied or they no longer validate.
@@ -136,20 +143,9 @@ fn running_scheduler(data: &Path) -> Result<Option<i32>, String> {
 /// Waiting; refused while a changed jobnet executes), stores them, and
 /// answers in `apply-<id>.result.json`.
 async fn apply_live(data: &Path, defs: &[PathBuf], pid: i32) -> Result<ExitCode, String> {
-    let cat = woi_adapters::files::load(defs).map_err(|e| e.to_string())?;
-    let diags = cat.diagnostics(Options::default());
-    if !diags.is_empty() {
-        for d in &diags {
-            eprintln!("error: {d}");
-        }
-        eprintln!("{} error(s); nothing was applied", diags.len());
-        return Ok(ExitCode::from(1));
-    }
-    let mut files = Vec::new();
-    for p in woi_adapters::files::expand(defs).map_err(|e| e.to_string())? {
-        let text = std::fs::read_to_string(&p).map_err(|e| format!("{}: {e}", p.display()))?;
-        files.push(serde_json::json!({ "name": p.display().to_string(), "text": text }));
-    }
+    let Some((files, _)) = validated_files(defs)? else { return Ok(ExitCode::from(1)) };
+    let files: Vec<serde_json::Value> =
+        files.iter().map(|f| serde_json::json!({ "name": f.name, "text": f.text })).collect();
     let id = format!("{}-{}", std::process::id(), Utc::now().timestamp_nanos_opt().unwrap_or_default());
     let request = data.join(format!("apply-{id}.request.json"));
     let result = data.join(format!("apply-{id}.result.json"));
