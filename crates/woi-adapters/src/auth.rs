@@ -52,7 +52,7 @@ const PASSWORD_SYMBOLS: &str = "#%&()*+-./:<>?[]_'{}~";
 /// Symbols allowed in Web API account names.
 const ACCOUNT_SYMBOLS: &str = "'.-_!#^~";
 /// Current schema version (`PRAGMA user_version`).
-pub const SCHEMA_VERSION: i64 = 1;
+pub const SCHEMA_VERSION: i64 = 2;
 /// Shown instead of a password or secret.
 pub const MASK: &str = "****";
 
@@ -88,7 +88,49 @@ const MIGRATIONS: &[&str] = &[
         id INTEGER PRIMARY KEY CHECK (id = 1),
         key BLOB NOT NULL
     );",
+    // 2: the Web API's asynchronous operations and the runs they started.
+    "CREATE TABLE api_operations (
+        key TEXT PRIMARY KEY,
+        submitted_by TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        completed_at INTEGER,
+        body TEXT NOT NULL
+    );
+    CREATE INDEX api_operations_completed ON api_operations (completed_at);
+    CREATE TABLE api_runs (
+        execution_seq INTEGER PRIMARY KEY,
+        user TEXT NOT NULL,
+        vparam TEXT
+    );",
 ];
+
+/// An asynchronous operation of the Web API as stored (spec 04 §3.9): the
+/// server's object, opaque here, with what retention needs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredOperation {
+    /// The operation key (UUID).
+    pub key: String,
+    /// The job-management user who submitted it.
+    pub submitted_by: String,
+    /// Accepted at (to the second).
+    pub created_at: DateTime<Utc>,
+    /// Completed at (to the second), once completed.
+    pub completed_at: Option<DateTime<Utc>>,
+    /// The operation object (JSON) as the server shows it.
+    pub body: String,
+}
+
+/// A jobnet run started through the Web API: who started it, with which
+/// variable parameter. Keyed by the run's execution sequence number.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredRun {
+    /// The execution sequence number of the run (`jne-<seq>`).
+    pub execution_seq: u64,
+    /// The submitter.
+    pub user: String,
+    /// The variable parameter given.
+    pub vparam: Option<String>,
+}
 
 /// Why an accounts-and-users operation failed. Never carries a password or secret.
 #[derive(Debug, thiserror::Error)]
@@ -910,6 +952,80 @@ impl AuthStore {
         }
         Ok(if expired { ClientCheck::Expired } else { ClientCheck::Invalid })
     }
+
+    // ----- asynchronous operations of the Web API ---------------------------
+
+    /// Insert or replace an operation.
+    pub fn put_operation(&self, op: &StoredOperation) -> Result<(), AuthError> {
+        self.conn()?
+            .execute(
+                "INSERT INTO api_operations (key, submitted_by, created_at, completed_at, body)
+                 VALUES (?1, ?2, ?3, ?4, ?5)
+                 ON CONFLICT (key) DO UPDATE SET submitted_by = excluded.submitted_by,
+                   created_at = excluded.created_at, completed_at = excluded.completed_at, body = excluded.body",
+                params![op.key, op.submitted_by, ts(op.created_at), op.completed_at.map(ts), op.body],
+            )
+            .map(|_| ())
+            .map_err(|e| self.err("write operation", e))
+    }
+
+    /// Every stored operation, oldest first.
+    pub fn operations(&self) -> Result<Vec<StoredOperation>, AuthError> {
+        let conn = self.conn()?;
+        let mut stmt = conn
+            .prepare("SELECT key, submitted_by, created_at, completed_at, body FROM api_operations ORDER BY rowid")
+            .map_err(|e| self.err("list operations", e))?;
+        stmt.query_map([], |r| {
+            Ok(StoredOperation {
+                key: r.get(0)?,
+                submitted_by: r.get(1)?,
+                created_at: from_ts(r.get(2)?),
+                completed_at: r.get::<_, Option<i64>>(3)?.map(from_ts),
+                body: r.get(4)?,
+            })
+        })
+        .map_err(|e| self.err("list operations", e))?
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| self.err("list operations", e))
+    }
+
+    /// Delete the operations completed before `before`; returns how many.
+    pub fn purge_operations(&self, before: DateTime<Utc>) -> Result<usize, AuthError> {
+        self.conn()?
+            .execute("DELETE FROM api_operations WHERE completed_at IS NOT NULL AND completed_at < ?1", [ts(before)])
+            .map_err(|e| self.err("purge operations", e))
+    }
+
+    /// Remember a run started through the Web API.
+    pub fn put_run(&self, run: &StoredRun) -> Result<(), AuthError> {
+        let seq = i64::try_from(run.execution_seq).map_err(|e| self.err("write run", e))?;
+        self.conn()?
+            .execute(
+                "INSERT INTO api_runs (execution_seq, user, vparam) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (execution_seq) DO UPDATE SET user = excluded.user, vparam = excluded.vparam",
+                params![seq, run.user, run.vparam],
+            )
+            .map(|_| ())
+            .map_err(|e| self.err("write run", e))
+    }
+
+    /// Every run started through the Web API.
+    pub fn runs(&self) -> Result<Vec<StoredRun>, AuthError> {
+        let conn = self.conn()?;
+        let mut stmt = conn
+            .prepare("SELECT execution_seq, user, vparam FROM api_runs ORDER BY execution_seq")
+            .map_err(|e| self.err("list runs", e))?;
+        stmt.query_map([], |r| {
+            Ok(StoredRun {
+                execution_seq: u64::try_from(r.get::<_, i64>(0)?).unwrap_or_default(),
+                user: r.get(1)?,
+                vparam: r.get(2)?,
+            })
+        })
+        .map_err(|e| self.err("list runs", e))?
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| self.err("list runs", e))
+    }
 }
 
 #[cfg(test)]
@@ -966,5 +1082,35 @@ mod tests {
         assert_eq!(v, SCHEMA_VERSION);
         conn.pragma_update(None, "user_version", SCHEMA_VERSION + 1).expect("bump");
         assert!(matches!(AuthStore::open(&path), Err(AuthError::Storage { .. })));
+    }
+
+    #[test]
+    fn operations_and_runs_survive_a_reopen_and_completed_ones_are_purged() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join(AUTH_DB);
+        let a = AuthStore::open(&path).expect("open");
+        let t = |s: &str| DateTime::parse_from_rfc3339(s).expect("time").to_utc();
+        let op = |key: &str, completed: Option<&str>| StoredOperation {
+            key: key.into(),
+            submitted_by: "op1".into(),
+            created_at: t("2025-03-01T09:00:00Z"),
+            completed_at: completed.map(t),
+            body: format!("{{\"key\":\"{key}\"}}"),
+        };
+        a.put_operation(&op("k1", None)).expect("put");
+        a.put_operation(&op("k2", Some("2025-03-01T09:00:05Z"))).expect("put");
+        a.put_operation(&op("k1", Some("2025-03-09T09:00:00Z"))).expect("update");
+        a.put_run(&StoredRun { execution_seq: 42, user: "op1".into(), vparam: Some("V".into()) }).expect("run");
+        let b = AuthStore::open(&path).expect("reopen");
+        assert_eq!(
+            b.operations().expect("ops"),
+            [op("k1", Some("2025-03-09T09:00:00Z")), op("k2", Some("2025-03-01T09:00:05Z"))]
+        );
+        assert_eq!(
+            b.runs().expect("runs"),
+            [StoredRun { execution_seq: 42, user: "op1".into(), vparam: Some("V".into()) }]
+        );
+        assert_eq!(b.purge_operations(t("2025-03-02T00:00:00Z")).expect("purge"), 1);
+        assert_eq!(b.operations().expect("ops").len(), 1);
     }
 }

@@ -17,9 +17,10 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use futures::channel::oneshot;
 use tokio::sync::{broadcast, mpsc};
+use woi_core::builtin::Occurrence;
 use woi_core::engine::{JobView, JobnetView, RaiseRequest, Reception, ReloadReport, RestoreReport};
 use woi_core::exec::{Executor, JobResult, JobRun};
-use woi_core::store::{JobOutput, Store, StoreError};
+use woi_core::store::{JobOutput, PendingWrite, Store, StoreError};
 use woi_core::{Clock, Effect, Engine, EngineConfig, Environment, Event, JobId, JobnetKey, Refusal};
 
 /// Why the runtime failed.
@@ -118,6 +119,10 @@ enum Command {
     Jobs {
         key: JobnetKey,
         reply: Reply<Vec<JobView>>,
+    },
+    Occurrences {
+        after: u64,
+        reply: Reply<Vec<Occurrence>>,
     },
     Reload {
         env: Arc<Environment>,
@@ -220,6 +225,12 @@ impl Handle {
         self.ask(|reply| Command::Jobs { key, reply }).await
     }
 
+    /// The message-event occurrences kept by the scheduler (the newest
+    /// 10,000) whose sequence number is greater than `after`, oldest first.
+    pub async fn occurrences(&self, after: u64) -> Result<Vec<Occurrence>, RuntimeError> {
+        self.ask(|reply| Command::Occurrences { after, reply }).await
+    }
+
     /// Every event recorded from now on (after it is durable).
     pub fn subscribe(&self) -> broadcast::Receiver<Event> {
         self.events.subscribe()
@@ -255,6 +266,23 @@ struct Done {
     result: JobResult,
 }
 
+/// Something to do once a write is durable: answer a command.
+type AfterDurable = Box<dyn FnOnce() + Send>;
+
+/// A write the store has put in order and the effects that wait for it.
+struct Inflight {
+    /// `None` once durable (or when there was nothing to write: the entry
+    /// then only waits for the writes before it).
+    write: Option<PendingWrite>,
+    records: Vec<Event>,
+    actions: Vec<Effect>,
+    after: Option<AfterDurable>,
+}
+
+/// How many writes may be in flight at once; beyond that the driver waits
+/// for the oldest before taking more input.
+const MAX_INFLIGHT: usize = 32;
+
 /// The scheduler: engine, store, executor and clock.
 pub struct Runtime {
     engine: Engine,
@@ -271,6 +299,8 @@ pub struct Runtime {
     variables: Arc<BTreeMap<String, String>>,
     /// Outputs of jobs that just ended, written with the next flush.
     pending_outputs: Vec<JobOutput>,
+    /// Writes in flight, oldest first (see [`Runtime::run`]).
+    inflight: std::collections::VecDeque<Inflight>,
 }
 
 impl Runtime {
@@ -302,9 +332,11 @@ impl Runtime {
             handle,
             variables: Arc::new(env.variables.clone()),
             pending_outputs: Vec::new(),
+            inflight: std::collections::VecDeque::new(),
         };
         rt.engine.start_environment(now);
-        rt.flush().await?;
+        rt.flush(None).await?;
+        rt.settle().await?;
         Ok((rt, report))
     }
 
@@ -314,41 +346,66 @@ impl Runtime {
     }
 
     /// Run until shut down. Returns an error only when the store fails.
+    ///
+    /// Writes are pipelined: while one write syncs, the driver goes on
+    /// taking job ends, commands and timeouts, and hands the engine's next
+    /// records to the store at once (its group commit then takes them in one
+    /// fsync). The effects of a write (job starts and kills, command answers,
+    /// published events) are carried out only once that write, and so every
+    /// write before it, is durable.
     pub async fn run(mut self) -> Result<(), RuntimeError> {
         loop {
             let deadline = self.engine.poll_timeout();
-            let sleep = async {
+            let room = self.inflight.len() < MAX_INFLIGHT;
+            let clock = self.clock.clone();
+            let sleep = async move {
                 match deadline {
                     Some(at) => {
-                        let wait = self.clock.to_real(at - self.clock.now());
+                        let wait = clock.to_real(at - clock.now());
                         tokio::time::sleep(wait).await;
                     }
                     None => futures::future::pending::<()>().await,
                 }
             };
+            let has_front = !self.inflight.is_empty();
+            let inflight = &mut self.inflight;
+            // Polls the oldest write in place: if another branch wins, the
+            // write stays queued and is polled again next time round.
+            let durable = async move {
+                match inflight.front_mut().and_then(|f| f.write.as_mut()) {
+                    Some(write) => write.as_mut().await,
+                    None => Ok(()),
+                }
+            };
             tokio::select! {
-                Some(done) = self.done_rx.recv() => {
-                    // Every job end already reported goes into one commit.
+                biased;
+                written = durable, if has_front => {
+                    written?;
+                    self.complete_front();
+                }
+                Some(done) = self.done_rx.recv(), if room => {
+                    // Every job end already reported goes into one write.
                     self.finished(done);
                     while let Ok(more) = self.done_rx.try_recv() {
                         self.finished(more);
                     }
-                    self.flush().await?;
+                    self.flush(None).await?;
                 }
-                cmd = self.commands.recv() => {
+                cmd = self.commands.recv(), if room => {
                     match cmd {
                         Some(Command::Shutdown { reply }) => {
+                            self.settle().await?;
                             let _ = reply.send(Ok(()));
                             return Ok(());
                         }
                         Some(cmd) => self.command(cmd).await?,
-                        None => return Ok(()),
+                        None => return self.settle().await,
                     }
                 }
-                () = sleep => {
+                () = sleep, if room => {
                     let now = self.clock.now();
                     self.engine.handle_timeout(now);
-                    self.flush().await?;
+                    self.flush(None).await?;
                 }
             }
         }
@@ -369,33 +426,31 @@ impl Runtime {
     }
 
     async fn command(&mut self, cmd: Command) -> Result<(), RuntimeError> {
+        /// Answer once what the answer rests on is durable.
+        fn answer<T: Send + 'static>(reply: Reply<T>, r: Result<T, RuntimeError>) -> Option<AfterDurable> {
+            Some(Box::new(move || {
+                let _ = reply.send(r);
+            }))
+        }
         let now = self.clock.now();
-        match cmd {
+        let after = match cmd {
             Command::Start { key, vparam, reply } => {
-                let r = self.engine.start_jobnet(now, &key, vparam.as_deref());
-                self.flush().await?;
-                let _ = reply.send(r.map_err(Into::into));
+                answer(reply, self.engine.start_jobnet(now, &key, vparam.as_deref()).map_err(Into::into))
             }
-            Command::Cancel { key, reply } => {
-                let r = self.engine.cancel_jobnet(now, &key);
-                self.flush().await?;
-                let _ = reply.send(r.map_err(Into::into));
-            }
+            Command::Cancel { key, reply } => answer(reply, self.engine.cancel_jobnet(now, &key).map_err(Into::into)),
             Command::CancelJob { key, job, reply } => {
                 let r = match self.engine.job_id(&key, &job) {
                     Some(id) => self.engine.cancel_job(now, id),
                     None => Err(Refusal::UnknownJob(key.to_string(), job)),
                 };
-                self.flush().await?;
-                let _ = reply.send(r.map_err(Into::into));
+                answer(reply, r.map_err(Into::into))
             }
             Command::Reload { env, reply } => {
                 let r = self.engine.reload(now, env);
                 if r.is_ok() {
                     self.variables = Arc::new(self.engine.environment().variables.clone());
                 }
-                self.flush().await?;
-                let _ = reply.send(r.map_err(Into::into));
+                answer(reply, r.map_err(Into::into))
             }
             Command::Raise { event, project, jobnet, vparam, suffix, reply } => {
                 let req = RaiseRequest {
@@ -405,43 +460,41 @@ impl Runtime {
                     vparam: vparam.as_deref(),
                     suffix: suffix.as_deref(),
                 };
-                let r = self.engine.raise_event(now, &req);
-                self.flush().await?;
-                let _ = reply.send(r.map_err(Into::into));
+                answer(reply, self.engine.raise_event(now, &req).map_err(Into::into))
             }
             Command::Clear { project, jobnet, reply } => {
-                let r = self.engine.clear_events(now, project.as_deref(), jobnet.as_deref());
-                self.flush().await?;
-                let _ = reply.send(r.map_err(Into::into));
+                answer(reply, self.engine.clear_events(now, project.as_deref(), jobnet.as_deref()).map_err(Into::into))
             }
             Command::Action { action, reply } => {
                 let r = woi_core::sim::apply_action(&mut self.engine, now, &action);
                 if matches!(action, woi_core::sim::Action::ApplyDefinitions { .. }) {
                     self.variables = Arc::new(self.engine.environment().variables.clone());
                 }
-                self.flush().await?;
-                let _ = reply.send(match r {
-                    Ok((_, result)) if result.starts_with("applied") => Ok(result),
-                    Ok((_, result)) => Err(RuntimeError::Rejected(result)),
-                    Err(e) => Err(RuntimeError::Rejected(e.to_string())),
-                });
+                answer(
+                    reply,
+                    match r {
+                        Ok((_, result)) if result.starts_with("applied") => Ok(result),
+                        Ok((_, result)) => Err(RuntimeError::Rejected(result)),
+                        Err(e) => Err(RuntimeError::Rejected(e.to_string())),
+                    },
+                )
             }
-            Command::Jobnets { reply } => {
-                let _ = reply.send(Ok(self.engine.jobnets().collect()));
+            // Reads answer once the state they show is durable.
+            Command::Jobnets { reply } => answer(reply, Ok(self.engine.jobnets().collect())),
+            Command::Jobs { key, reply } => answer(reply, Ok(self.engine.jobs(&key))),
+            Command::Occurrences { after, reply } => {
+                answer(reply, Ok(self.engine.occurrences().filter(|o| o.seq > after).cloned().collect()))
             }
-            Command::Jobs { key, reply } => {
-                let _ = reply.send(Ok(self.engine.jobs(&key)));
-            }
-            Command::Shutdown { reply } => {
-                let _ = reply.send(Ok(()));
-            }
-        }
-        Ok(())
+            Command::Shutdown { reply } => answer(reply, Ok(())),
+        };
+        self.flush(after).await
     }
 
-    /// Drain the engine's effects: persist every record first (one append),
-    /// publish them, then start and kill jobs.
-    async fn flush(&mut self) -> Result<(), RuntimeError> {
+    /// Drain the engine's effects and hand its records (with the outputs of
+    /// jobs that just ended) to the store as one write, queued behind the
+    /// writes in flight. Its job starts and kills, and `after`, wait until
+    /// it is durable ([`Runtime::complete_front`]).
+    async fn flush(&mut self, after: Option<AfterDurable>) -> Result<(), RuntimeError> {
         let mut records = Vec::new();
         let mut actions = Vec::new();
         while let Some(effect) = self.engine.poll_effect() {
@@ -450,12 +503,30 @@ impl Runtime {
                 other => actions.push(other),
             }
         }
-        if !self.pending_outputs.is_empty() {
-            let outputs = std::mem::take(&mut self.pending_outputs);
-            self.store.append_with_outputs(&records, &outputs).await?;
-        } else if !records.is_empty() {
-            self.store.append(&records).await?;
+        if records.is_empty() && actions.is_empty() && after.is_none() && self.pending_outputs.is_empty() {
+            return Ok(());
         }
+        let outputs = std::mem::take(&mut self.pending_outputs);
+        let write = if records.is_empty() && outputs.is_empty() {
+            None
+        } else if let Some(w) = self.store.begin_append(&records, &outputs) {
+            Some(w)
+        } else {
+            // A store that cannot order writes ahead: one write at a time.
+            self.settle().await?;
+            self.store.append_with_outputs(&records, &outputs).await?;
+            None
+        };
+        self.inflight.push_back(Inflight { write, records, actions, after });
+        Ok(())
+    }
+
+    /// The oldest write is durable: publish its records, start and kill its
+    /// jobs, answer its command.
+    fn complete_front(&mut self) {
+        let Some(Inflight { records, actions, after, .. }) = self.inflight.pop_front() else {
+            return;
+        };
         for e in records {
             let _ = self.events.send(e);
         }
@@ -482,6 +553,19 @@ impl Runtime {
                 // Records were written above; effects added later are not for this driver.
                 _ => {}
             }
+        }
+        if let Some(after) = after {
+            after();
+        }
+    }
+
+    /// Wait until every write in flight is durable and carry out its effects.
+    async fn settle(&mut self) -> Result<(), RuntimeError> {
+        while let Some(front) = self.inflight.front_mut() {
+            if let Some(write) = front.write.as_mut() {
+                write.as_mut().await?;
+            }
+            self.complete_front();
         }
         Ok(())
     }

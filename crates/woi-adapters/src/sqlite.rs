@@ -95,7 +95,7 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::thread::JoinHandle;
 use std::time::Duration;
@@ -105,7 +105,7 @@ use chrono::{DateTime, SecondsFormat, TimeDelta, Utc};
 use futures::channel::oneshot;
 use rusqlite::{Connection, ErrorCode, OptionalExtension, TransactionBehavior, params};
 use serde::Serialize;
-use woi_core::store::{DefinitionFile, JobOutput, Store, StoreError};
+use woi_core::store::{DefinitionFile, JobOutput, PendingWrite, Store, StoreError};
 use woi_core::{Event, EventKind, JobStatus, JobnetKey, JobnetStatus};
 
 /// `PRAGMA application_id` of a woi database: `WOI1`.
@@ -257,6 +257,13 @@ pub enum SqliteError {
         /// `writer` or `reader`.
         thread: &'static str,
     },
+    /// An earlier ordered write ([`Store::begin_append`]) failed, so later
+    /// ones are refused: making them durable would leave a gap in the journal.
+    #[error("database {}: an earlier ordered write failed; reopen the store", path.display())]
+    OrderBroken {
+        /// The database file.
+        path: PathBuf,
+    },
     /// A thread could not be started.
     #[error("database {}: cannot start the store's thread: {detail}", path.display())]
     Thread {
@@ -398,6 +405,8 @@ struct Shared {
     commits: AtomicU64,
     /// Requests sent to the writer and not yet taken by it.
     queued: AtomicUsize,
+    /// An ordered append failed: later ordered appends are refused.
+    order_broken: AtomicBool,
 }
 
 type Answer<T> = oneshot::Sender<Result<T, SqliteError>>;
@@ -409,6 +418,8 @@ enum Op {
         rows: Vec<Row>,
         /// Jobs' outputs saved in the same savepoint, before the events.
         outputs: Vec<(JobOutput, String)>,
+        /// Begun through [`Store::begin_append`]: refused after an earlier ordered write failed.
+        ordered: bool,
         reply: Answer<()>,
     },
     SaveOutput {
@@ -551,6 +562,18 @@ impl SqliteStore {
     }
 
     async fn append_inner(&self, events: &[Event], outputs: Vec<(JobOutput, String)>) -> Result<(), SqliteError> {
+        let rx = self.submit_append(events, outputs, false)?;
+        rx.await.map_err(|_| self.site.stopped("writer"))?
+    }
+
+    /// Encode and queue an append for the writer (which commits in queue
+    /// order); the receiver answers once it is durable.
+    fn submit_append(
+        &self,
+        events: &[Event],
+        outputs: Vec<(JobOutput, String)>,
+        ordered: bool,
+    ) -> Result<oneshot::Receiver<Result<(), SqliteError>>, SqliteError> {
         let mut previous = 0u64;
         let mut rows = Vec::with_capacity(events.len());
         for (i, e) in events.iter().enumerate() {
@@ -562,8 +585,8 @@ impl SqliteStore {
             rows.push(Row::new(&self.site, e)?);
         }
         let (reply, rx) = oneshot::channel();
-        self.submit(Op::Append { events: events.to_vec(), rows, outputs, reply })?;
-        rx.await.map_err(|_| self.site.stopped("writer"))?
+        self.submit(Op::Append { events: events.to_vec(), rows, outputs, ordered, reply })?;
+        Ok(rx)
     }
 
     /// Jobnet runs matching `filter`, newest first.
@@ -702,6 +725,19 @@ impl Store for SqliteStore {
         Ok(self.append_events_with_outputs(events, outputs).await?)
     }
 
+    fn begin_append(&self, events: &[Event], outputs: &[JobOutput]) -> Option<PendingWrite> {
+        let at = ts(Utc::now());
+        let outputs = outputs.iter().map(|o| (o.clone(), at.clone())).collect();
+        let site = self.site.clone();
+        let submitted = self.submit_append(events, outputs, true);
+        Some(Box::pin(async move {
+            match submitted {
+                Ok(rx) => Ok(rx.await.map_err(|_| site.stopped("writer"))??),
+                Err(e) => Err(e.into()),
+            }
+        }))
+    }
+
     async fn save_output(&self, output: &JobOutput) -> Result<(), StoreError> {
         let (output, at) = (output.clone(), ts(Utc::now()));
         Ok(self.write_unit(|reply| Op::SaveOutput { output, at, reply }).await?)
@@ -806,9 +842,16 @@ fn commit_batch(conn: &mut Connection, site: &Site, batch: Vec<Op>, shared: &Sha
         }
     };
     let mut outcomes: Vec<(Reply, Result<Done, SqliteError>)> = Vec::with_capacity(batch.len());
+    let mut any_ordered = false;
     for op in batch {
         let (reply, work) = split(op);
         let Some(reply) = reply else { continue };
+        let ordered = matches!(work, Some(Work::Append { ordered: true, .. }));
+        any_ordered |= ordered;
+        if ordered && shared.order_broken.load(Ordering::SeqCst) {
+            outcomes.push((reply, Err(SqliteError::OrderBroken { path: site.path.clone() })));
+            continue;
+        }
         let outcome = match tx.savepoint() {
             Ok(sp) => match work.map(|w| w.apply(&sp, site)) {
                 Some(Ok(done)) => sp.commit().map(|()| done).map_err(|e| site.err("release a savepoint", e)),
@@ -817,6 +860,9 @@ fn commit_batch(conn: &mut Connection, site: &Site, batch: Vec<Op>, shared: &Sha
             },
             Err(e) => Err(site.err("open a savepoint", e)),
         };
+        if ordered && outcome.is_err() {
+            shared.order_broken.store(true, Ordering::SeqCst);
+        }
         outcomes.push((reply, outcome));
     }
     match tx.commit() {
@@ -826,6 +872,9 @@ fn commit_batch(conn: &mut Connection, site: &Site, batch: Vec<Op>, shared: &Sha
         Err(e) => {
             // The failed transaction is rolled back when dropped by `commit`.
             let err = site.err("commit", e);
+            if any_ordered {
+                shared.order_broken.store(true, Ordering::SeqCst);
+            }
             for (_, outcome) in &mut outcomes {
                 if outcome.is_ok() {
                     *outcome = Err(err.clone());
@@ -840,7 +889,7 @@ fn commit_batch(conn: &mut Connection, site: &Site, batch: Vec<Op>, shared: &Sha
 
 /// The work of a request, without its reply channel.
 enum Work {
-    Append(Vec<Event>, Vec<Row>, Vec<(JobOutput, String)>),
+    Append { events: Vec<Event>, rows: Vec<Row>, outputs: Vec<(JobOutput, String)>, ordered: bool },
     SaveOutput(JobOutput, String),
     SetDefinitions(Vec<DefinitionFile>),
     Prune(String),
@@ -848,8 +897,8 @@ enum Work {
 
 fn split(op: Op) -> (Option<Reply>, Option<Work>) {
     match op {
-        Op::Append { events, rows, outputs, reply } => {
-            (Some(Reply::Unit(reply)), Some(Work::Append(events, rows, outputs)))
+        Op::Append { events, rows, outputs, ordered, reply } => {
+            (Some(Reply::Unit(reply)), Some(Work::Append { events, rows, outputs, ordered }))
         }
         Op::SaveOutput { output, at, reply } => (Some(Reply::Unit(reply)), Some(Work::SaveOutput(output, at))),
         Op::SetDefinitions { files, reply } => (Some(Reply::Unit(reply)), Some(Work::SetDefinitions(files))),
@@ -862,7 +911,7 @@ fn split(op: Op) -> (Option<Reply>, Option<Work>) {
 impl Work {
     fn apply(self, conn: &Connection, site: &Site) -> Result<Done, SqliteError> {
         match self {
-            Work::Append(events, rows, outputs) => {
+            Work::Append { events, rows, outputs, .. } => {
                 for (o, at) in outputs {
                     Work::SaveOutput(o, at).apply(conn, site)?;
                 }
@@ -1483,6 +1532,26 @@ mod tests {
         // Out of order within one append.
         let err = store.append_events(&[log(5, t(1), "N"), log(4, t(1), "N")]).await.unwrap_err();
         assert_eq!(err, SqliteError::SeqOrder { previous: 5, seq: 4 });
+        assert_eq!(seqs(&store.events_after(0).await.unwrap()), vec![1, 2]);
+    }
+
+    #[tokio::test]
+    async fn ordered_writes_become_durable_in_order_and_stop_after_a_failure() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(dir.path().join("woi.db")).unwrap();
+        // Begun one after another, awaited in reverse: both land, in order.
+        let first = store.begin_append(&[log(1, t(0), "N")], &[]).unwrap();
+        let second = store.begin_append(&[log(2, t(0), "N")], &[]).unwrap();
+        second.await.unwrap();
+        first.await.unwrap();
+        assert_eq!(seqs(&store.events_after(0).await.unwrap()), vec![1, 2]);
+        // A failing ordered write (seq 2 again) refuses every later one, so
+        // the journal never gets a gap.
+        let failing = store.begin_append(&[log(2, t(1), "N")], &[]).unwrap();
+        let later = store.begin_append(&[log(3, t(1), "N")], &[]).unwrap();
+        assert!(failing.await.is_err());
+        let err = later.await.unwrap_err();
+        assert!(err.to_string().contains("an earlier ordered write failed"), "{err}");
         assert_eq!(seqs(&store.events_after(0).await.unwrap()), vec![1, 2]);
     }
 

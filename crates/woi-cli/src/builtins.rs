@@ -8,11 +8,11 @@
 //! the spec's code (21), never clap's usage error. woi's own options come
 //! first, before the spec's arguments, and all start with `--`
 //! (`--server URL`, `--data DIR`, the credentials of [`RemoteArgs`] and the
-//! environment variables `WOI_SERVER`, `WOI_CLIENT_ID`, …; `--tz` and
-//! `--day-change` for `jobschchecktime`; `--var NAME=VALUE` and `--vars FILE`
-//! for `jobschchknetvar`).
+//! environment variables `WOI_SERVER`, `WOI_CLIENT_ID`, …; `--jobnet P/N` for
+//! `jobschchkmsgevt`; `--tz` and `--day-change` for `jobschchecktime`;
+//! `--var NAME=VALUE` and `--vars FILE` for `jobschchknetvar`).
 //!
-//! Output lines (`CT_WTIME=…`, `SL_SLEEPSEC=…`, `NAME=VALUE`) go to standard
+//! Output lines (`CM_MSGEVENT=…`, `CT_WTIME=…`, `SL_SLEEPSEC=…`, `NAME=VALUE`) go to standard
 //! output; the messages a job would append to its history go to standard
 //! error.
 
@@ -20,13 +20,16 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use clap::Parser;
+use woi_adapters::sqlite::SqliteStore;
 use woi_core::builtin::{
-    CheckTimeArgs, ChkMsgEvtArgs, ChkNetVarArgs, Failure, Finish, MsgEventArgs, SleepArgs, Step, TimeContext, code,
+    CheckTimeArgs, ChkMsgEvtArgs, ChkNetVarArgs, Failure, Finish, MsgEventArgs, Occurrence, SleepArgs, Step,
+    TimeContext, code,
 };
 use woi_core::model::HourMinute;
-use woi_core::{EventKind, messages};
+use woi_core::store::Store;
+use woi_core::{EventKind, JobnetKey, messages};
 
 use crate::out;
 use crate::remote::{EventTarget, RemoteArgs, RemoteError};
@@ -52,6 +55,10 @@ struct Opts {
     /// A file of NAME=VALUE lines for `jobschchknetvar` (`-` reads standard input).
     #[arg(long = "vars")]
     vars_file: Option<PathBuf>,
+    /// The jobnet `jobschchkmsgevt` waits as, PROJECT/JOBNET (default: WOI_PROJECT/WOI_JOBNET,
+    /// set for the jobs the scheduler runs; without either, outside any jobnet).
+    #[arg(long)]
+    jobnet: Option<String>,
 }
 
 /// Split the raw words into woi's leading `--` options and the spec's arguments.
@@ -188,19 +195,197 @@ fn chknetvar(o: &Opts, args: &[String]) -> Result<ExitCode, String> {
     finish(&a.evaluate(&vars))
 }
 
-/// `jobschchkmsgevt EVENT [-i SECONDS]`: the arguments are checked; the wait itself needs the
-/// scheduler's occurrence history, which neither the Web API nor the data directory exposes to
-/// another process, so the command ends as "occurrence history unreadable" (0523, exit 31).
+/// `jobschchkmsgevt EVENT [-i SECONDS]`: wait on the occurrence history of the server
+/// (`--server`: the Web API's `GET {base}/v1/msgevents/occurrences`, long-polled) or of the
+/// data directory (the raises recorded in its journal), evaluated by
+/// [`ChkMsgEvtArgs::step`] exactly as the scheduler evaluates a `jobschchkmsgevt` job.
+///
+/// The waiter's jobnet is `--jobnet P/N`, else `WOI_PROJECT`/`WOI_JOBNET` (which the scheduler
+/// sets for the jobs it runs, so a script job of P/N waits like a built-in job of P/N). Outside
+/// any jobnet only occurrences raised without a project (for every jobnet) concern it: the spec
+/// lets a waiter see only events addressed to its own jobnet, and it has none.
 fn chkmsgevt(o: &Opts, args: &[String]) -> Result<ExitCode, String> {
-    if let Err(f) = ChkMsgEvtArgs::parse(args) {
-        return failed(f);
+    let a = match ChkMsgEvtArgs::parse(args) {
+        Ok(a) => a,
+        Err(f) => return failed(f),
+    };
+    let waiter = match Waiter::of(o.jobnet.as_deref()) {
+        Ok(w) => w,
+        Err(e) => {
+            eprintln!("woi jobschchkmsgevt: {e}");
+            return Ok(ExitCode::from(2));
+        }
+    };
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the async runtime: {e}"))?;
+    if o.remote.server.is_some() {
+        rt.block_on(chkmsgevt_remote(o, &a, waiter))
+    } else {
+        rt.block_on(chkmsgevt_local(o, &a, waiter))
     }
-    let wherefrom = if o.remote.server.is_some() { "the Web API" } else { "the data directory" };
-    eprintln!(
-        "woi: jobschchkmsgevt: {wherefrom} offers no message-event occurrence history to wait on; \
-         use a jobschchkmsgevt job inside a jobnet"
-    );
-    failed(Failure::occurrence_history_unreadable())
+}
+
+/// The jobnet a `jobschchkmsgevt` shell command waits as, and the occurrences it collected.
+struct Waiter {
+    /// `None`: outside any jobnet.
+    jobnet: Option<JobnetKey>,
+    /// Occurrences of the event that concern it, in arrival order.
+    history: Vec<Occurrence>,
+}
+
+impl Waiter {
+    fn of(option: Option<&str>) -> Result<Waiter, String> {
+        let jobnet = match option {
+            Some(s) => Some(JobnetKey::parse(s).ok_or_else(|| format!("--jobnet {s:?}: expected PROJECT/JOBNET"))?),
+            None => match (std::env::var("WOI_PROJECT"), std::env::var("WOI_JOBNET")) {
+                (Ok(p), Ok(n)) if !p.is_empty() && !n.is_empty() => Some(JobnetKey::new(&p, &n)),
+                _ => None,
+            },
+        };
+        Ok(Waiter { jobnet, history: Vec::new() })
+    }
+
+    /// Keep an occurrence of `a`'s event that may concern the waiter (outside a jobnet: only
+    /// those raised for every jobnet).
+    fn collect(&mut self, a: &ChkMsgEvtArgs, o: Occurrence) {
+        if o.event == a.event && (self.jobnet.is_some() || o.project.is_none()) {
+            self.history.push(o);
+        }
+    }
+
+    /// The scheduler's evaluation of a waiter started at `started`, at `now`.
+    fn step(&self, a: &ChkMsgEvtArgs, started: DateTime<Utc>, now: DateTime<Utc>) -> Step {
+        // Outside a jobnet every kept occurrence concerns every jobnet, so any key does.
+        let outside = JobnetKey::new("", "");
+        a.step(self.jobnet.as_ref().unwrap_or(&outside), started, now, &self.history)
+    }
+}
+
+/// The occurrence history cannot be read: the cause, then 0523 (exit 31, CM-010).
+fn unreadable(cause: &str) -> Failure {
+    let mut f = Failure::occurrence_history_unreadable();
+    f.lines.insert(0, format!("woi jobschchkmsgevt: {cause}"));
+    f
+}
+
+/// The spec's exit code for a Web API error of jobschchkmsgevt: rejected credentials are a
+/// failure to obtain the user information (22, as for jobschmsgevent); anything else leaves the
+/// occurrence history unreadable (0523, 31).
+fn chkmsgevt_failure(e: RemoteError) -> Failure {
+    match e {
+        RemoteError::Api { status: 401, code, message } => {
+            Failure { exit_code: code::ENVIRONMENT, lines: vec![format!("{code}: {message}")] }
+        }
+        RemoteError::Token(m) => Failure { exit_code: code::ENVIRONMENT, lines: vec![m] },
+        RemoteError::Api { code, message, .. } => unreadable(&format!("{code}: {message}")),
+        RemoteError::Fatal(m) => unreadable(&m),
+    }
+}
+
+/// Wait through the Web API. The server's clock is the reference: the command started at the
+/// `now` of the first answer, and the checks fall every `-i` seconds of that clock; between
+/// checks the request long-polls (at most 60 s), so a raise is seen at once and reported at
+/// the next check.
+async fn chkmsgevt_remote(o: &Opts, a: &ChkMsgEvtArgs, mut waiter: Waiter) -> Result<ExitCode, String> {
+    let r = match crate::remote::Remote::connect(&o.remote).await {
+        Ok(r) => r,
+        Err(e) => return failed(chkmsgevt_failure(e)),
+    };
+    let (mut cursor, mut wait, mut started) = (0, 0, None);
+    loop {
+        let page = match r.occurrences(&a.event, cursor, wait).await {
+            Ok(p) => p,
+            Err(e) => return failed(chkmsgevt_failure(e)),
+        };
+        let started = *started.get_or_insert(page.now);
+        cursor = page.cursor;
+        for occ in page.occurrences {
+            waiter.collect(a, occ);
+        }
+        match waiter.step(a, started, page.now) {
+            Step::Done(f) => return finish(&f),
+            Step::Wait(at) => {
+                let ms = (at - page.now).num_milliseconds().max(0).unsigned_abs();
+                wait = ms.div_ceil(1000).clamp(1, woi_server::msgevents::MAX_WAIT);
+            }
+        }
+    }
+}
+
+/// Wait on the data directory: at each check (`-i` seconds apart, on this machine's clock)
+/// read the raises journaled since the last one. The store is opened for reading beside a
+/// `woi serve` that may hold the directory (WAL: readers do not block the writer).
+async fn chkmsgevt_local(o: &Opts, a: &ChkMsgEvtArgs, mut waiter: Waiter) -> Result<ExitCode, String> {
+    let db = o.data.join("woi.db");
+    if !db.is_file() {
+        return failed(unreadable(&format!("{}: no woi database (see --data)", db.display())));
+    }
+    if !journal::records_raises() {
+        return failed(unreadable(
+            "this build's journal does not record message-event raises; wait through a running \
+             `woi serve --listen` with --server",
+        ));
+    }
+    let store = match tokio::task::spawn_blocking(move || SqliteStore::open(&db)).await {
+        Ok(Ok(s)) => s,
+        Ok(Err(e)) => return failed(unreadable(&e.to_string())),
+        Err(e) => return failed(unreadable(&e.to_string())),
+    };
+    let started = Utc::now();
+    let mut cursor = 0;
+    loop {
+        let events = match store.events_after(cursor).await {
+            Ok(ev) => ev,
+            Err(e) => return failed(unreadable(&e.to_string())),
+        };
+        for e in &events {
+            cursor = cursor.max(e.seq);
+            if let Some(occ) = journal::occurrence_of(e) {
+                waiter.collect(a, occ);
+            }
+        }
+        let now = Utc::now();
+        match waiter.step(a, started, now) {
+            Step::Done(f) => return finish(&f),
+            Step::Wait(at) => {
+                let d = (at - now).to_std().unwrap_or_default().max(std::time::Duration::from_millis(1));
+                tokio::time::sleep(d).await;
+            }
+        }
+    }
+}
+
+/// The message-event raises in the journal.
+///
+/// The journal record of a raise is the `EventKind` variant serialized as
+/// `{"type":"message_event_raised","occurrence":{…Occurrence…}}`. It is read through its
+/// serialized form so that this command needs no variant name of its own; [`records_raises`]
+/// tells whether this build's `EventKind` has it.
+mod journal {
+    use woi_core::builtin::Occurrence;
+    use woi_core::{Event, EventKind};
+
+    const RAISED: &str = "message_event_raised";
+
+    /// Whether the journal of this build records raises.
+    pub(super) fn records_raises() -> bool {
+        let probe = serde_json::json!({
+            "type": RAISED,
+            "occurrence": { "seq": 1, "event": "E", "raised_at": "2000-01-01T00:00:00Z" },
+        });
+        serde_json::from_value::<EventKind>(probe).is_ok()
+    }
+
+    /// The occurrence a journal event records, if it is a raise.
+    pub(super) fn occurrence_of(e: &Event) -> Option<Occurrence> {
+        let v = serde_json::to_value(&e.kind).ok()?;
+        if v.get("type")?.as_str()? != RAISED {
+            return None;
+        }
+        serde_json::from_value(v.get("occurrence")?.clone()).ok()
+    }
 }
 
 /// The host names `-h` may name besides localhost.
@@ -334,6 +519,47 @@ mod tests {
         assert_eq!(rest, &w[3..]);
         let w = words("-- --odd");
         assert_eq!(split(&w).1, &w[1..]);
+    }
+
+    fn occurrence(seq: u64, event: &str, project: Option<&str>, vparam: &str, at: &str) -> Occurrence {
+        Occurrence {
+            seq,
+            event: event.into(),
+            project: project.map(str::to_string),
+            jobnet: None,
+            vparam: Some(vparam.into()),
+            raised_at: DateTime::parse_from_rfc3339(at).expect("rfc3339").to_utc(),
+        }
+    }
+
+    #[test]
+    fn outside_a_jobnet_only_events_raised_for_every_jobnet_are_kept() {
+        let a = ChkMsgEvtArgs::parse(&words("EV1 -i 10")).expect("args");
+        let started = DateTime::parse_from_rfc3339("2025-06-01T10:00:00Z").expect("rfc3339").to_utc();
+        let check = started + chrono::Duration::seconds(10);
+        let mut outside = Waiter { jobnet: None, history: Vec::new() };
+        let mut inside = Waiter { jobnet: Some(JobnetKey::new("P1", "J1")), history: Vec::new() };
+        for w in [&mut outside, &mut inside] {
+            w.collect(&a, occurrence(1, "EV1", Some("P1"), "p1", "2025-06-01T10:00:01Z"));
+            w.collect(&a, occurrence(2, "EV2", None, "other", "2025-06-01T10:00:02Z"));
+            w.collect(&a, occurrence(3, "EV1", None, "all", "2025-06-01T10:00:03Z"));
+        }
+        let out = |w: &Waiter| match w.step(&a, started, check) {
+            Step::Done(f) => f.output,
+            Step::Wait(at) => panic!("waits until {at}"),
+        };
+        assert_eq!(out(&outside), ["CM_MSGEVENT=EV1", "CM_VPARAM=all"]);
+        assert_eq!(out(&inside), ["CM_MSGEVENT=EV1", "CM_VPARAM=p1"]);
+    }
+
+    #[test]
+    fn a_journal_event_other_than_a_raise_is_no_occurrence() {
+        let e = woi_core::Event {
+            seq: 1,
+            at: Utc::now(),
+            kind: EventKind::MessageCountsCleared { jobnet: JobnetKey::new("P1", "J1") },
+        };
+        assert_eq!(journal::occurrence_of(&e), None);
     }
 
     #[test]

@@ -227,11 +227,13 @@ enum Command {
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         args: Vec<String>,
     },
-    /// Built-in command (spec 02 §3.3): woi jobschchkmsgevt event [-i seconds]. Only checks its
-    /// arguments: no occurrence history is observable outside the scheduler (exit 31, 0523).
+    /// Built-in command (spec 02 §3.3): woi jobschchkmsgevt [--server URL | --data DIR]
+    /// [--jobnet P/N] event [-i seconds]. Waits for the event on the server or the data
+    /// directory; prints CM_MSGEVENT= (and CM_VPARAM=); exit 0, 21 invalid, 22 credentials,
+    /// 31 occurrence history unreadable (0523).
     #[command(disable_help_flag = true)]
     Jobschchkmsgevt {
-        /// The command's arguments (spec syntax).
+        /// The command's arguments (spec syntax), after woi's own `--` options.
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         args: Vec<String>,
     },

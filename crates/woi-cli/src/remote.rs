@@ -1,5 +1,6 @@
 //! `--server URL`: `woi status`, `woi history`, `woi op …` and the message-event
-//! commands against a running `woi serve --listen` through its Web API
+//! commands (`jobschmsgevent`, and `jobschchkmsgevt` through the occurrence
+//! history) against a running `woi serve --listen` through its Web API
 //! (docs/web-api.md) instead of the data directory.
 //!
 //! The CLI gets a bearer token from `POST /{tenant}/oauth2/v2.0/token` with the
@@ -21,6 +22,7 @@ use base64::Engine as _;
 use chrono::{DateTime, Utc};
 use clap::Args;
 use serde_json::{Value, json};
+use woi_core::builtin::Occurrence;
 
 use crate::out;
 
@@ -250,6 +252,39 @@ impl Remote {
         }
         self.post("msgclear", Some(&body)).await.map(|_| ())
     }
+
+    /// `GET {base}/v1/msgevents/occurrences?event=…&after=…&wait=…`: the
+    /// occurrences of `event` after sequence number `after` the user may see,
+    /// long-polled for up to `wait` seconds (0–60).
+    pub async fn occurrences(&self, event: &str, after: u64, wait: u64) -> Res<OccurrencePage> {
+        let v = self.get(&format!("msgevents/occurrences?event={}&after={after}&wait={wait}", enc(event))).await?;
+        let bad = |what: &str| RemoteError::Fatal(format!("the server's occurrence list is unusable: {what}: {v}"));
+        let now = time(&v["now"]).ok_or_else(|| bad("no now"))?;
+        let cursor = v["cursor"].as_u64().ok_or_else(|| bad("no cursor"))?;
+        let text = |o: &Value, k: &str| o[k].as_str().map(str::to_string);
+        let mut occurrences = Vec::new();
+        for o in v["data"].as_array().ok_or_else(|| bad("no data"))? {
+            occurrences.push(Occurrence {
+                seq: o["seq"].as_u64().ok_or_else(|| bad("an occurrence without seq"))?,
+                event: text(o, "event").ok_or_else(|| bad("an occurrence without event"))?,
+                project: text(o, "projectName"),
+                jobnet: text(o, "jobnetName"),
+                vparam: text(o, "vparam"),
+                raised_at: time(&o["raisedAt"]).ok_or_else(|| bad("an occurrence without raisedAt"))?,
+            });
+        }
+        Ok(OccurrencePage { occurrences, cursor, now })
+    }
+}
+
+/// One answer of [`Remote::occurrences`].
+pub struct OccurrencePage {
+    /// The matching occurrences, oldest first.
+    pub occurrences: Vec<Occurrence>,
+    /// The `after` of the next call.
+    pub cursor: u64,
+    /// The server's clock when it answered (the reference of `raised_at`).
+    pub now: DateTime<Utc>,
 }
 
 fn unreachable(server: &str, e: &reqwest::Error) -> RemoteError {

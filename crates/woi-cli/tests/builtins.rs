@@ -206,11 +206,14 @@ fn cm_006_007_bad_interval_or_event_name_exit_21_with_usage_0522() {
     }
 }
 
-// CM-010
+// CM-006 CM-010
 #[test]
-fn cm_010_no_observable_occurrence_history_exits_31_with_0523() {
+fn cm_006_010_intervals_1_and_3600_are_accepted_and_no_data_directory_exits_31_with_0523() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let none = dir.path().join("none");
+    let none = none.to_str().expect("utf-8 path");
     for args in [&["ABC", "-i", "1"][..], &["ABC", "-i", "3600"]] {
-        let mut a = vec!["jobschchkmsgevt"];
+        let mut a = vec!["jobschchkmsgevt", "--data", none];
         a.extend_from_slice(args);
         let (code, out, err) = run(&a);
         assert_eq!((code, out.as_str()), (Some(31), ""));

@@ -49,6 +49,10 @@ pub struct JobOutput {
     pub output: String,
 }
 
+/// A write a store has already put in order; it resolves once durable.
+/// See [`Store::begin_append`].
+pub type PendingWrite = std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), StoreError>> + Send + 'static>>;
+
 /// Durable storage of the journal, definitions and job output.
 #[async_trait]
 pub trait Store: Send + Sync {
@@ -66,6 +70,21 @@ pub trait Store: Send + Sync {
             self.save_output(output).await?;
         }
         self.append(events).await
+    }
+    /// Like [`Store::append_with_outputs`], but the write is put in order
+    /// **now**, at the call, and the returned future only waits for it to
+    /// be durable. Writes begun one after another become durable in that
+    /// order: a later one is never durable without every earlier one, and
+    /// after one fails no later one is made durable. This lets a driver
+    /// keep feeding the engine while earlier writes sync (the group commit
+    /// then takes several writes in one fsync), and still carry out each
+    /// write's effects only once that write is durable.
+    ///
+    /// `None` (the default) means the store cannot order a write before it
+    /// is awaited; the caller then awaits [`Store::append_with_outputs`].
+    fn begin_append(&self, events: &[Event], outputs: &[JobOutput]) -> Option<PendingWrite> {
+        let _ = (events, outputs);
+        None
     }
     /// The output of a job's latest attempt, if kept.
     async fn last_output(&self, jobnet: &JobnetKey, job: u16) -> Result<Option<JobOutput>, StoreError>;
@@ -104,6 +123,13 @@ impl Store for MemoryStore {
     async fn append(&self, events: &[Event]) -> Result<(), StoreError> {
         self.lock().events.extend_from_slice(events);
         Ok(())
+    }
+
+    fn begin_append(&self, events: &[Event], outputs: &[JobOutput]) -> Option<PendingWrite> {
+        let mut inner = self.lock();
+        inner.outputs.extend_from_slice(outputs);
+        inner.events.extend_from_slice(events);
+        Some(Box::pin(std::future::ready(Ok(()))))
     }
 
     async fn events_after(&self, after: u64) -> Result<Vec<Event>, StoreError> {

@@ -10,9 +10,12 @@
 //! journal seq of the attempt's first recorded status.
 //!
 //! Data come from the SQLite history (`jobnet_runs`, `job_runs`, job
-//! outputs), the journal (trigger, copy source, messages) and the live
-//! scheduler (comments, parents, delay flags). Lists are filtered, sorted
-//! and paged in memory.
+//! outputs), the journal (trigger, parent run, copy source, messages) and
+//! the live scheduler (comments, delay flags). A child (or linked) jobnet's
+//! run is the one its parent's jobnet icon started: in the journal the
+//! icon's job becomes executing and the very next record is the child's
+//! start; such runs are listed only with `includeChildren=true`. Lists are
+//! filtered, sorted and paged in memory.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -267,24 +270,51 @@ fn store(state: &AppState) -> Result<&SqliteStore, ApiError> {
     })
 }
 
-/// What the journal says of the runs: trigger per execution seq, copy sources.
+/// What may start a jobnet's next run, from the journal.
+struct Hint {
+    kind: &'static str,
+    event: Option<String>,
+    /// Runs it still accounts for.
+    pending: u32,
+}
+
+/// What the journal says of the runs: trigger per execution seq, parent
+/// run per execution seq (child and linked jobnets), copy sources.
 struct JournalFacts {
     triggers: BTreeMap<u64, (String, Option<String>)>,
+    parents: BTreeMap<u64, u64>,
     copies: BTreeMap<JobnetKey, String>,
 }
 
 async fn journal_facts(store: &SqliteStore) -> Result<(JournalFacts, Vec<woi_core::Event>), ApiError> {
     let events = store.events_after(0).await.map_err(|_| ApiError::Io)?;
-    let mut hints: BTreeMap<JobnetKey, (String, Option<String>)> = BTreeMap::new();
+    // What will start a jobnet next: a planned start, or the last counted
+    // event with the occurrences still pending (its count afterwards). Each
+    // start by an event uses one; a jobnet valid during execution runs again
+    // once per occurrence counted while it ran (spec 04 §3.4.4).
+    let mut hints: BTreeMap<JobnetKey, Hint> = BTreeMap::new();
     let mut seen: BTreeSet<(JobnetKey, u32)> = BTreeSet::new();
-    let mut facts = JournalFacts { triggers: BTreeMap::new(), copies: BTreeMap::new() };
+    let mut facts = JournalFacts { triggers: BTreeMap::new(), parents: BTreeMap::new(), copies: BTreeMap::new() };
+    // The latest run (its execution seq) of every jobnet.
+    let mut current: BTreeMap<JobnetKey, u64> = BTreeMap::new();
+    // A jobnet icon starts its jobnet in the same step: the icon's job
+    // becomes executing, and the very next record is the child's start.
+    let mut icon: Option<JobnetKey> = None;
     for e in &events {
+        let before = icon.take();
         match &e.kind {
-            EventKind::StartTriggered { jobnet, .. } => {
-                hints.insert(jobnet.clone(), ("schedule".into(), None));
+            EventKind::JobStatus { jobnet, status: JobStatus::Executing, .. } => {
+                icon = Some(jobnet.clone());
             }
-            EventKind::MessageEvent { jobnet, event, counted: true, .. } => {
-                hints.insert(jobnet.clone(), ("msgevent".into(), Some(event.to_string())));
+            EventKind::StartTriggered { jobnet, .. } => {
+                hints.insert(jobnet.clone(), Hint { kind: "schedule", event: None, pending: 1 });
+            }
+            EventKind::MessageEvent { jobnet, event, counted: true, count, .. } => {
+                let pending = u32::from(*count).max(1);
+                hints.insert(jobnet.clone(), Hint { kind: "msgevent", event: Some(event.to_string()), pending });
+            }
+            EventKind::MessageCountsCleared { jobnet } => {
+                hints.remove(jobnet);
             }
             EventKind::CopyCreated { jobnet, source, .. } => {
                 facts.copies.insert(jobnet.clone(), source.jobnet.to_string());
@@ -292,7 +322,24 @@ async fn journal_facts(store: &SqliteStore) -> Result<(JournalFacts, Vec<woi_cor
             EventKind::JobnetStatus { jobnet, run, status: JobnetStatus::Executing, .. }
                 if seen.insert((jobnet.clone(), *run)) =>
             {
-                let t = hints.remove(jobnet).unwrap_or_else(|| ("operator".into(), None));
+                let parent = before.filter(|p| p != jobnet).and_then(|p| current.get(&p).copied());
+                current.insert(jobnet.clone(), e.seq);
+                if let Some(p) = parent {
+                    facts.parents.insert(e.seq, p);
+                    facts.triggers.insert(e.seq, ("parent".into(), None));
+                    continue;
+                }
+                let t = match hints.get_mut(jobnet) {
+                    Some(h) => {
+                        let t = (h.kind.to_string(), h.event.clone());
+                        h.pending -= 1;
+                        if h.pending == 0 {
+                            hints.remove(jobnet);
+                        }
+                        t
+                    }
+                    None => ("operator".into(), None),
+                };
                 facts.triggers.insert(e.seq, t);
             }
             _ => {}
@@ -315,23 +362,16 @@ async fn load_jobnets(state: &AppState, caller: &Caller) -> Result<(Vec<Exec>, V
     let views: BTreeMap<JobnetKey, JobnetView> =
         state.handle().jobnets().await.map_err(operations::internal)?.into_iter().map(|v| (v.key.clone(), v)).collect();
     let (facts, events) = journal_facts(store).await?;
-    // Run seqs per jobnet, to find a child's parent run.
-    let mut by_key: BTreeMap<JobnetKey, Vec<u64>> = BTreeMap::new();
-    for (seq, r) in &runs {
-        by_key.entry(r.jobnet.clone()).or_default().push(*seq);
-    }
     let mut out = Vec::new();
     for (seq, r) in runs {
         if !caller.sees(&r.jobnet.project) {
             continue;
         }
         let view = views.get(&r.jobnet);
-        let parent = view.and_then(|v| v.parent.clone());
-        let parent_execution_id = parent
-            .as_ref()
-            .and_then(|p| by_key.get(p)?.iter().copied().filter(|s| *s < seq).max().map(jobnet_execution_id));
+        let parent = facts.parents.get(&seq).copied();
+        let parent_execution_id = parent.map(jobnet_execution_id);
         let web = state.operations().web_run(seq);
-        let triggered_by = match (&web, &parent) {
+        let triggered_by = match (&web, parent) {
             (Some(w), _) => TriggeredBy { kind: "webapi".into(), user: Some(w.user.clone()), message_name: None },
             (None, Some(_)) => TriggeredBy { kind: "parent".into(), user: None, message_name: None },
             (None, None) => {

@@ -18,7 +18,10 @@
 //! operations (`…/actions/{a}` → 202, `{base}/v1/operations`, [`operations`]),
 //! definitions CRUD (`{base}/v1/projects…`, `{base}/v1/calendars…`), the admin
 //! API under `/{tenant_id}/{environment_id}/admin/v1` and the OpenAPI document
-//! at `{base}/openapi.json` ([`openapi`]). [`route_table`] lists every route.
+//! at `{base}/openapi.json` ([`openapi`]). The message-event occurrence
+//! history, long-polled by `woi jobschchkmsgevt --server`, is
+//! `GET {base}/v1/msgevents/occurrences` ([`msgevents`]). [`route_table`]
+//! lists every route.
 //!
 //! `{base}` is `/{tenant_id}/{environment_id}/api`. Every `{base}` request
 //! carries two credentials: `Authorization: Bearer <token>` (a Web API
@@ -51,6 +54,7 @@ pub mod error;
 pub mod executions;
 mod layer_a;
 mod layer_b;
+pub mod msgevents;
 pub mod openapi;
 pub mod operations;
 pub mod request;
@@ -191,7 +195,10 @@ impl fmt::Debug for AppState {
 }
 
 impl AppState {
-    /// The state of a server: reads the token-signing key from the store (blocking).
+    /// The state of a server: reads the token-signing key and the kept
+    /// asynchronous operations from the accounts store (blocking); operations
+    /// that were still running when the server stopped are completed with
+    /// `ERROR` ([`operations::INTERRUPTED`]).
     pub fn new(
         handle: Handle,
         auth: AuthStore,
@@ -199,16 +206,8 @@ impl AppState {
         config: ApiConfig,
     ) -> Result<AppState, AuthError> {
         let keys = token::Keys::from_secret(&auth.signing_key()?);
-        let inner = Inner {
-            handle,
-            auth,
-            clock,
-            config,
-            keys,
-            audit: None,
-            store: None,
-            operations: operations::Registry::default(),
-        };
+        let operations = operations::Registry::open(auth.clone(), clock.now())?;
+        let inner = Inner { handle, auth, clock, config, keys, audit: None, store: None, operations };
         Ok(AppState { inner: Arc::new(inner) })
     }
 

@@ -70,6 +70,7 @@ pub fn document() -> OpenApi {
         .schema_from::<crate::executions::TriggeredBy>()
         .schema_from::<crate::executions::OutputInfo>()
         .schema_from::<crate::layer_b::Pagination>()
+        .schema_from::<crate::msgevents::OccurrenceObject>()
         .build();
     OpenApiBuilder::new()
         .info(

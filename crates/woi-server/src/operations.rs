@@ -10,8 +10,15 @@
 //! and the history store, and completes the operation with the seed-001
 //! state (`NORMAL`, `PARTIAL_FAILURES`, `ERROR`).
 //!
-//! Operations live in memory: they do not survive a restart of `woi serve`.
-//! Completed ones are kept for [`RETENTION_DAYS`] days (API clock).
+//! Operations are kept in the server's accounts database (`auth.db`, table
+//! `api_operations`, woi-adapters `auth`) and in memory: every change is
+//! written through, so they survive a restart of `woi serve`, and so does
+//! who started which run (`api_runs`: `triggeredBy.user`, `vparam`). An
+//! operation still running when the server stopped cannot be followed any
+//! more (its tracker is gone, and a run it followed was interrupted): at the
+//! next start it is completed with `state: ERROR` and a message saying so.
+//! Completed operations are kept for [`RETENTION_DAYS`] days (API clock),
+//! then deleted.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -21,8 +28,9 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use chrono::{DateTime, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use tokio::sync::Notify;
+use woi_adapters::auth::{AuthError, AuthStore, StoredOperation, StoredRun};
 use woi_adapters::runtime::RuntimeError;
 use woi_adapters::sqlite::HistoryFilter;
 use woi_core::engine::JobnetView;
@@ -42,7 +50,7 @@ pub const MAX_WAIT: u64 = 60;
 const TRACK_EVERY: Duration = Duration::from_millis(100);
 
 /// What an operation targets.
-#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Target {
     /// Project.
@@ -54,7 +62,7 @@ pub struct Target {
 }
 
 /// An operation (the seed-001 "job object"), spec 04 §2.6.
-#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Operation {
     /// Unique key (UUID).
@@ -111,38 +119,118 @@ struct Inner {
     runs: BTreeMap<u64, WebRun>,
 }
 
-/// Every operation of this server, and the runs they started.
-#[derive(Clone, Default)]
+/// Every operation of this server, and the runs they started: in memory,
+/// written through to the accounts database.
+#[derive(Clone)]
 pub(crate) struct Registry {
     inner: Arc<Mutex<Inner>>,
     changed: Arc<Notify>,
+    store: AuthStore,
+    /// Serialises the writes, so that the last one stored is the latest state.
+    writes: Arc<tokio::sync::Mutex<()>>,
+}
+
+/// The message of an operation the server could no longer follow.
+pub const INTERRUPTED: &str =
+    "woi serve stopped before the operation completed; its outcome was not followed (see the execution, if any)";
+
+fn stored(op: &Operation) -> Result<StoredOperation, AuthError> {
+    let body = serde_json::to_string(op)
+        .map_err(|e| AuthError::Storage { path: Default::default(), detail: e.to_string() })?;
+    Ok(StoredOperation {
+        key: op.key.clone(),
+        submitted_by: op.submitted_by.clone(),
+        created_at: op.created,
+        completed_at: op.completed,
+        body,
+    })
 }
 
 impl Registry {
+    /// The operations kept in `store`, as of `now` (blocking): completed ones
+    /// past the retention are deleted; ones that were still running are
+    /// completed with `ERROR` and [`INTERRUPTED`].
+    pub(crate) fn open(store: AuthStore, now: DateTime<Utc>) -> Result<Registry, AuthError> {
+        store.purge_operations(now - chrono::TimeDelta::days(RETENTION_DAYS))?;
+        let mut ops = Vec::new();
+        for rec in store.operations()? {
+            // A record this version cannot read is left alone (and not shown).
+            let Ok(mut op) = serde_json::from_str::<Operation>(&rec.body) else { continue };
+            op.created = rec.created_at;
+            op.completed = rec.completed_at;
+            if !op.terminal() {
+                op.status = "completed".into();
+                op.state = Some("ERROR".into());
+                op.completed_at = Some(rfc3339(now));
+                op.completed = Some(now);
+                op.message = Some(INTERRUPTED.into());
+                store.put_operation(&stored(&op)?)?;
+            }
+            ops.push(op);
+        }
+        let runs =
+            store.runs()?.into_iter().map(|r| (r.execution_seq, WebRun { user: r.user, vparam: r.vparam })).collect();
+        Ok(Registry {
+            inner: Arc::new(Mutex::new(Inner { ops, runs })),
+            changed: Arc::new(Notify::new()),
+            store,
+            writes: Arc::new(tokio::sync::Mutex::new(())),
+        })
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
         self.inner.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    fn insert(&self, op: Operation) {
-        self.lock().ops.push(op);
-        self.changed.notify_waiters();
+    /// Write the current state of operation `key` through to the database.
+    /// The in-memory copy stays authoritative while the server runs, so a
+    /// failed write loses only what a restart would show.
+    async fn save(&self, key: &str) {
+        let _turn = self.writes.lock().await;
+        let Some(op) = self.get(key) else { return };
+        let store = self.store.clone();
+        let _ = crate::blocking(move || store.put_operation(&stored(&op)?)).await;
     }
 
-    fn update(&self, key: &str, f: impl FnOnce(&mut Operation)) {
-        if let Some(op) = self.lock().ops.iter_mut().find(|o| o.key == key) {
-            f(op);
-        }
+    async fn insert(&self, op: Operation) {
+        let key = op.key.clone();
+        self.lock().ops.push(op);
         self.changed.notify_waiters();
+        self.save(&key).await;
+    }
+
+    async fn update(&self, key: &str, f: impl FnOnce(&mut Operation)) {
+        let changed = match self.lock().ops.iter_mut().find(|o| o.key == key) {
+            Some(op) => {
+                let before = op.clone();
+                f(op);
+                *op != before
+            }
+            None => false,
+        };
+        if changed {
+            self.changed.notify_waiters();
+            self.save(key).await;
+        }
     }
 
     fn get(&self, key: &str) -> Option<Operation> {
         self.lock().ops.iter().find(|o| o.key == key).cloned()
     }
 
-    /// Drop completed operations older than the retention.
+    /// Drop completed operations older than the retention (here and in the database).
     fn purge(&self, now: DateTime<Utc>) {
         let keep = chrono::TimeDelta::days(RETENTION_DAYS);
-        self.lock().ops.retain(|o| o.completed.is_none_or(|c| now - c < keep));
+        let dropped = {
+            let mut inner = self.lock();
+            let before = inner.ops.len();
+            inner.ops.retain(|o| o.completed.is_none_or(|c| now - c < keep));
+            inner.ops.len() != before
+        };
+        if dropped {
+            let store = self.store.clone();
+            tokio::task::spawn_blocking(move || store.purge_operations(now - keep));
+        }
     }
 
     /// The Web API run with this execution sequence number.
@@ -150,8 +238,11 @@ impl Registry {
         self.lock().runs.get(&seq).cloned()
     }
 
-    fn note_run(&self, seq: u64, run: WebRun) {
-        self.lock().runs.insert(seq, run);
+    async fn note_run(&self, seq: u64, run: WebRun) {
+        self.lock().runs.insert(seq, run.clone());
+        let store = self.store.clone();
+        let rec = StoredRun { execution_seq: seq, user: run.user, vparam: run.vparam };
+        let _ = crate::blocking(move || store.put_run(&rec)).await;
     }
 }
 
@@ -354,13 +445,21 @@ pub(crate) async fn submit(
             Track::Job { number, attempts: j.attempts, cancel: kind == Kind::JobCancel }
         }
     };
+    let web = WebRun { user: caller.user.name.clone(), vparam };
     if let Track::Cancel { run } | Track::Run { exact: Some(run), .. } = track
         && let Some(seq) = run_seq(state, &key, run).await
     {
         op.execution_id = Some(jobnet_execution_id(seq));
     }
-    state.operations().insert(op.clone());
-    let (st, web) = (state.clone(), WebRun { user: caller.user.name.clone(), vparam });
+    // A start is applied before the answer: its run is already recorded.
+    if let Track::Run { after, exact: None } = track
+        && let Some(seq) = run_seq(state, &key, after + 1).await
+    {
+        op.execution_id = Some(jobnet_execution_id(seq));
+        state.operations().note_run(seq, web.clone()).await;
+    }
+    state.operations().insert(op.clone()).await;
+    let st = state.clone();
     tokio::spawn(async move { follow(st, op_key, key, track, web).await });
     Ok(op)
 }
@@ -394,7 +493,7 @@ pub(crate) fn jobnet_state(s: JobnetStatus) -> Option<&'static str> {
 
 async fn follow(state: AppState, op: String, key: JobnetKey, track: Track, web: WebRun) {
     let reg = state.operations().clone();
-    let finish = |st: &str, message: Option<String>| {
+    let finish = async |st: &str, message: Option<String>| {
         let now = state.now();
         reg.update(&op, |o| {
             o.status = "completed".into();
@@ -404,7 +503,8 @@ async fn follow(state: AppState, op: String, key: JobnetKey, track: Track, web: 
             if message.is_some() {
                 o.message = message;
             }
-        });
+        })
+        .await;
     };
     let mut noted = false;
     loop {
@@ -413,7 +513,7 @@ async fn follow(state: AppState, op: String, key: JobnetKey, track: Track, web: 
         match track {
             Track::Run { after, exact } => {
                 let Some(store) = state.store() else {
-                    finish("ERROR", Some("no history store".into()));
+                    finish("ERROR", Some("no history store".into())).await;
                     return;
                 };
                 let filter = HistoryFilter { jobnet: Some(key.clone()), ..HistoryFilter::default() };
@@ -424,54 +524,55 @@ async fn follow(state: AppState, op: String, key: JobnetKey, track: Track, web: 
                 };
                 let Some(record) = target else { continue };
                 if !noted && let Some(seq) = run_seq(&state, &key, record.run).await {
-                    reg.note_run(seq, web.clone());
-                    reg.update(&op, |o| o.execution_id = Some(jobnet_execution_id(seq)));
+                    reg.note_run(seq, web.clone()).await;
+                    reg.update(&op, |o| o.execution_id = Some(jobnet_execution_id(seq))).await;
                     noted = true;
                 }
                 if record.ended_at.is_some() && record.status.is_ended() {
                     let st = jobnet_state(record.status).unwrap_or("ERROR");
                     let msg = (st == "ERROR").then(|| format!("the jobnet ended {}", record.status.as_str()));
-                    finish(st, msg);
+                    finish(st, msg).await;
                     return;
                 }
                 let warn = record.status == JobnetStatus::Warning;
-                reg.update(&op, |o| o.state = warn.then(|| "WARNING".into()));
+                reg.update(&op, |o| o.state = warn.then(|| "WARNING".into())).await;
             }
             Track::Cancel { run } => {
                 let Ok(views) = h.jobnets().await else {
-                    finish("ERROR", Some("the scheduler stopped".into()));
+                    finish("ERROR", Some("the scheduler stopped".into())).await;
                     return;
                 };
                 let Some(v) = views.into_iter().find(|v| v.key == key) else { continue };
                 if v.run != run || v.status.is_ended() || !running(v.status) {
                     if v.run == run && v.status == JobnetStatus::Cancelled {
-                        finish("NORMAL", None);
+                        finish("NORMAL", None).await;
                     } else {
-                        finish("ERROR", Some(format!("the jobnet is {}, not canceled", v.status.as_str())));
+                        finish("ERROR", Some(format!("the jobnet is {}, not canceled", v.status.as_str()))).await;
                     }
                     return;
                 }
             }
             Track::Job { number, attempts, cancel } => {
                 let Ok(jobs) = h.jobs(&key).await else {
-                    finish("ERROR", Some("the scheduler stopped".into()));
+                    finish("ERROR", Some("the scheduler stopped".into())).await;
                     return;
                 };
                 let Some(j) = jobs.into_iter().find(|j| j.number == number) else { continue };
                 if cancel {
                     if j.status == JobStatus::Cancelled {
-                        finish("NORMAL", None);
+                        finish("NORMAL", None).await;
                         return;
                     }
                     if j.status.is_final() {
-                        finish("ERROR", Some(format!("the job ended {} before it was terminated", j.status.as_str())));
+                        finish("ERROR", Some(format!("the job ended {} before it was terminated", j.status.as_str())))
+                            .await;
                         return;
                     }
                 } else if j.attempts > attempts && j.status.is_final() {
                     match j.status {
-                        JobStatus::Completed => finish("NORMAL", None),
-                        JobStatus::PseudoNormal => finish("PARTIAL_FAILURES", None),
-                        other => finish("ERROR", Some(format!("the job ended {}", other.as_str()))),
+                        JobStatus::Completed => finish("NORMAL", None).await,
+                        JobStatus::PseudoNormal => finish("PARTIAL_FAILURES", None).await,
+                        other => finish("ERROR", Some(format!("the job ended {}", other.as_str()))).await,
                     }
                     return;
                 }

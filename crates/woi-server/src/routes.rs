@@ -7,7 +7,7 @@ use axum::http::Uri;
 use axum::routing::{MethodRouter, any, delete, get, post, put};
 
 use crate::error::ApiError;
-use crate::{AppState, admin, definitions, executions, layer_a, layer_b, openapi, operations, token};
+use crate::{AppState, admin, definitions, executions, layer_a, layer_b, msgevents, openapi, operations, token};
 
 /// One route: its path template, methods, a summary and its group.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -18,7 +18,7 @@ pub struct RouteInfo {
     pub methods: &'static str,
     /// What it does.
     pub summary: &'static str,
-    /// `token`, `layer-a`, `executions`, `operations`, `definitions`, `admin` or `meta`.
+    /// `token`, `layer-a`, `msgevents`, `executions`, `operations`, `definitions`, `admin` or `meta`.
     pub tag: &'static str,
 }
 
@@ -62,6 +62,13 @@ pub(crate) fn routes() -> Vec<(RouteInfo, MethodRouter<AppState>)> {
             "layer-a",
             "Invalidate raised message events",
             any(layer_a::msgclear)
+        ),
+        r!(
+            "/{tenant}/{environment}/api/v1/msgevents/occurrences",
+            "GET",
+            "msgevents",
+            "Raised message events visible to the caller (?event, ?after, ?wait long-polls)",
+            get(msgevents::occurrences)
         ),
         r!(
             "/{tenant}/{environment}/api/openapi.json",

@@ -160,6 +160,13 @@ impl Engine {
         builtin::MsgEventArgs::finish(&logged, true)
     }
 
+    /// The message-event occurrences kept for message-event wait jobs
+    /// (the newest 10,000, oldest first), each with its sequence number and
+    /// instant: what `jobschchkmsgevt` run outside a jobnet waits on.
+    pub fn occurrences(&self) -> impl Iterator<Item = &builtin::Occurrence> + '_ {
+        self.occurrences.iter()
+    }
+
     /// Remember a raised occurrence for message-event wait jobs.
     pub(super) fn remember_occurrence(&mut self, req: &super::RaiseRequest<'_>) {
         self.occurrence_seq += 1;

@@ -437,3 +437,50 @@ pub async fn reply(r: reqwest::Response) -> Reply {
     let text = r.text().await.expect("body");
     Reply { status, headers, text }
 }
+
+impl Server {
+    /// Restart `woi serve` on the same data directory: the scheduler stops,
+    /// a new one opens the same journal (crash recovery included), and a new
+    /// server (new port) serves it with the same accounts store. The API
+    /// clock shows `now`.
+    pub async fn restart(self, now: DateTime<Utc>) -> Server {
+        let _ = self.handle.shutdown().await;
+        let files = self.store.definitions().await.expect("definitions");
+        let mut cat = Catalog::new();
+        for f in &files {
+            cat.add_text(&f.name, &f.text);
+        }
+        let env = Arc::new(cat.compile().expect("valid definitions"));
+        let store = Arc::new(SqliteStore::open(self.dir.path().join("woi.db")).expect("woi.db"));
+        let (rt, _) = Runtime::open(env, store.clone(), Arc::new(ProcessExecutor::default()), Arc::new(SystemClock))
+            .await
+            .expect("runtime");
+        let handle = rt.handle();
+        tokio::spawn(rt.run());
+        let auth = AuthStore::open(self.dir.path().join("auth.db")).expect("auth.db");
+        let clock = Arc::new(ManualClock::new(now));
+        let audit = Arc::new(Mutex::new(Vec::new()));
+        let sink = audit.clone();
+        let state = AppState::new(handle.clone(), auth.clone(), clock.clone(), self.config.clone())
+            .expect("state")
+            .with_store(store.clone())
+            .with_audit(Arc::new(move |r: &AuditRecord| sink.lock().expect("audit").push(r.clone())));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let url = format!("http://{}", listener.local_addr().expect("addr"));
+        tokio::spawn(woi_server::serve(listener, state, std::future::pending()));
+        Server {
+            url,
+            http: reqwest::Client::new(),
+            auth,
+            clock,
+            store,
+            handle,
+            audit,
+            config: self.config,
+            client_id: self.client_id,
+            secret: self.secret,
+            dir: self.dir,
+            cached: tokio::sync::OnceCell::new(),
+        }
+    }
+}
