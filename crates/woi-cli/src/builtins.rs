@@ -322,12 +322,6 @@ async fn chkmsgevt_local(o: &Opts, a: &ChkMsgEvtArgs, mut waiter: Waiter) -> Res
     if !db.is_file() {
         return failed(unreadable(&format!("{}: no woi database (see --data)", db.display())));
     }
-    if !journal::records_raises() {
-        return failed(unreadable(
-            "this build's journal does not record message-event raises; wait through a running \
-             `woi serve --listen` with --server",
-        ));
-    }
     let store = match tokio::task::spawn_blocking(move || SqliteStore::open(&db)).await {
         Ok(Ok(s)) => s,
         Ok(Err(e)) => return failed(unreadable(&e.to_string())),
@@ -357,34 +351,17 @@ async fn chkmsgevt_local(o: &Opts, a: &ChkMsgEvtArgs, mut waiter: Waiter) -> Res
     }
 }
 
-/// The message-event raises in the journal.
-///
-/// The journal record of a raise is the `EventKind` variant serialized as
-/// `{"type":"message_event_raised","occurrence":{…Occurrence…}}`. It is read through its
-/// serialized form so that this command needs no variant name of its own; [`records_raises`]
-/// tells whether this build's `EventKind` has it.
+/// The message-event raises in the journal (`EventKind::MessageEventRaised`).
 mod journal {
     use woi_core::builtin::Occurrence;
     use woi_core::{Event, EventKind};
 
-    const RAISED: &str = "message_event_raised";
-
-    /// Whether the journal of this build records raises.
-    pub(super) fn records_raises() -> bool {
-        let probe = serde_json::json!({
-            "type": RAISED,
-            "occurrence": { "seq": 1, "event": "E", "raised_at": "2000-01-01T00:00:00Z" },
-        });
-        serde_json::from_value::<EventKind>(probe).is_ok()
-    }
-
     /// The occurrence a journal event records, if it is a raise.
     pub(super) fn occurrence_of(e: &Event) -> Option<Occurrence> {
-        let v = serde_json::to_value(&e.kind).ok()?;
-        if v.get("type")?.as_str()? != RAISED {
-            return None;
+        match &e.kind {
+            EventKind::MessageEventRaised { occurrence } => Some(occurrence.clone()),
+            _ => None,
         }
-        serde_json::from_value(v.get("occurrence")?.clone()).ok()
     }
 }
 

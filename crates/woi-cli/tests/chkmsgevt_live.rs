@@ -187,7 +187,6 @@ fn rejected_credentials_exit_22() {
 
 // CM-001 (data directory)
 #[test]
-#[ignore = "needs the scheduler to journal message-event raises (EventKind message_event_raised)"]
 fn cm_001_data_directory_an_event_raised_while_the_command_waits_ends_it() {
     let s = server::start(DEFS);
     let mut w = spawn(&s.path(), &["jobschchkmsgevt", "--data", "data", "EVX", "-i", "1"], &[]);

@@ -473,6 +473,14 @@ pub fn render_event(e: &ReportEvent) -> String {
         EventKind::MessageEvent { jobnet, event, count, reason, .. } => {
             format!("{t} event {event} not recognized by {jobnet} count={count}: {}", reason.as_deref().unwrap_or(""))
         }
+        EventKind::MessageEventRaised { occurrence: o } => {
+            let to = match (&o.project, &o.jobnet) {
+                (Some(p), Some(n)) => format!(" for {p}/{n}"),
+                (Some(p), None) => format!(" for {p}"),
+                _ => String::new(),
+            };
+            format!("{t} event {} raised{to}", o.event)
+        }
         EventKind::MessageCountsCleared { jobnet } => format!("{t} event counts of {jobnet} cleared"),
         EventKind::JobOutput { jobnet, job, output, .. } => {
             format!("{t} job {jobnet}/{job} output {}", output.trim_end().replace('\n', " | "))

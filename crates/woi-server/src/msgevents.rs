@@ -35,10 +35,6 @@ use crate::request::invalid;
 /// Longest long poll (s), as for operations.
 pub const MAX_WAIT: u64 = 60;
 
-/// How often a long poll looks at the history even when no change was
-/// published (a raise that no jobnet awaits records nothing in the journal).
-const LOOK_EVERY: Duration = Duration::from_millis(250);
-
 /// One raised message event, as the API shows it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
@@ -150,8 +146,19 @@ pub(crate) async fn occurrences(State(state): State<AppState>, caller: Caller, q
                         OccurrencesEnvelope { next: false, total: data.len(), data, cursor, now: precise(now) };
                     return Ok(json_response(StatusCode::OK, &envelope));
                 }
-                let wake = tokio::time::Instant::now() + LOOK_EVERY;
-                let _ = tokio::time::timeout_at(wake.min(deadline), changes.recv()).await;
+                // Sleep until the next raise (every raise is journaled and
+                // published) or the deadline; a lagging subscriber looks again.
+                let raised = async {
+                    loop {
+                        match changes.recv().await {
+                            Ok(e) if matches!(e.kind, woi_core::EventKind::MessageEventRaised { .. }) => return,
+                            Ok(_) => {}
+                            Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => return,
+                            Err(tokio::sync::broadcast::error::RecvError::Closed) => std::future::pending::<()>().await,
+                        }
+                    }
+                };
+                let _ = tokio::time::timeout_at(deadline, raised).await;
             }
         }
         .await,

@@ -15,7 +15,7 @@ use crate::exit::ExitCode;
 use crate::model::{JobDef, JobKind};
 
 /// Message-event occurrences kept for message-event wait jobs.
-const OCCURRENCES_KEPT: usize = 10_000;
+pub(super) const OCCURRENCES_KEPT: usize = 10_000;
 
 impl Engine {
     /// The words of a job's command line, split like a shell.
@@ -171,6 +171,7 @@ impl Engine {
     pub(super) fn remember_occurrence(&mut self, req: &super::RaiseRequest<'_>) {
         self.occurrence_seq += 1;
         let occ = builtin::Occurrence::from_request(self.occurrence_seq, req, self.now);
+        self.record(EventKind::MessageEventRaised { occurrence: occ.clone() });
         self.occurrences.push_back(occ);
         while self.occurrences.len() > OCCURRENCES_KEPT {
             self.occurrences.pop_front();

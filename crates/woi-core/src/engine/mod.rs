@@ -318,6 +318,13 @@ pub enum EventKind {
         #[serde(skip_serializing_if = "Option::is_none")]
         reason: Option<String>,
     },
+    /// A message event was raised (`jobschmsgevent`, `POST /v1/msgevent`):
+    /// the occurrence history `jobschchkmsgevt` waits on, also outside the
+    /// scheduler's process (it reads the journal).
+    MessageEventRaised {
+        /// The occurrence, with its sequence number in the history.
+        occurrence: crate::builtin::Occurrence,
+    },
     /// The message-event counts of a jobnet were reset.
     MessageCountsCleared {
         /// The jobnet.

@@ -168,6 +168,14 @@ impl Engine {
                 }
                 true
             }
+            EventKind::MessageEventRaised { occurrence } => {
+                self.occurrence_seq = self.occurrence_seq.max(occurrence.seq);
+                self.occurrences.push_back(occurrence.clone());
+                while self.occurrences.len() > super::builtins::OCCURRENCES_KEPT {
+                    self.occurrences.pop_front();
+                }
+                true
+            }
             EventKind::MessageCountsCleared { jobnet } => {
                 let Some(&i) = self.by_key.get(jobnet) else { return false };
                 self.instances[i as usize].counts.iter_mut().for_each(|c| *c = 0);
@@ -312,7 +320,7 @@ impl Engine {
 mod tests {
     use super::*;
     use crate::defs::Catalog;
-    use crate::engine::Effect;
+    use crate::engine::{Effect, RaiseRequest};
 
     fn env(text: &str) -> Arc<Environment> {
         let mut cat = Catalog::new();
@@ -384,6 +392,29 @@ mod tests {
         assert_eq!((n.status, n.exit_code), (JobnetStatus::Abended, Some(239)));
         // New events continue the sequence.
         assert!(after.first().is_some_and(|ev| ev.seq > journal.last().map_or(0, |l| l.seq)));
+    }
+
+    #[test]
+    fn raised_events_survive_a_restart_and_their_numbering_goes_on() {
+        let env = env(CHAIN);
+        let t0 = t("2026-04-01T09:00:00+09:00");
+        let mut e = Engine::new(env.clone(), EngineConfig::from_env(&env), t0);
+        let raise = |e: &mut Engine, event: &str, project: Option<&str>| {
+            let req = RaiseRequest { event, project, jobnet: None, vparam: Some("v"), suffix: None };
+            e.raise_event(t0, &req).expect("raised");
+        };
+        raise(&mut e, "EV1", None);
+        raise(&mut e, "EV2", Some("P"));
+        let mut journal = Vec::new();
+        drain(&mut e, &mut journal);
+        let before: Vec<_> = e.occurrences().cloned().collect();
+        assert_eq!(before.iter().map(|o| o.seq).collect::<Vec<_>>(), vec![1, 2]);
+
+        let (mut r, report) = Engine::restore(env.clone(), EngineConfig::from_env(&env), t0, &journal);
+        assert_eq!(report.unknown, 0);
+        assert_eq!(r.occurrences().cloned().collect::<Vec<_>>(), before);
+        raise(&mut r, "EV3", None);
+        assert_eq!(r.occurrences().last().map(|o| (o.seq, o.event.as_str())), Some((3, "EV3")));
     }
 
     #[test]
