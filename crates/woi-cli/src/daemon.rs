@@ -466,12 +466,26 @@ async fn futures_pending() {
 }
 
 /// `woi status`: the state the journal describes.
-pub async fn status(data: &Path, json: bool) -> Result<ExitCode, String> {
+pub async fn status(data: &Path, json: bool, statuses: &[String]) -> Result<ExitCode, String> {
+    let mut wanted = Vec::new();
+    for s in statuses {
+        let name = s.trim().to_ascii_lowercase();
+        match serde_json::from_value::<JobnetStatus>(serde_json::Value::String(name)) {
+            Ok(st) => wanted.push(st),
+            Err(_) => {
+                return Err(format!(
+                    "--status {s:?}: not a jobnet status (waiting, executing, warning, completed, pseudo_normal, abended, cancelled, paused, disabled, confirmed, carried_over, carry_over_released)"
+                ));
+            }
+        }
+    }
     let store = open_store(data).await?;
     let env = environment(&store).await?;
     let journal = store.events_after(0).await.map_err(|e| e.to_string())?;
-    let engine = Engine::replay(env.clone(), EngineConfig::from_env(&env), Utc::now(), &journal);
-    let views: Vec<_> = engine.jobnets().collect();
+    let now = Utc::now();
+    let engine = Engine::replay(env.clone(), EngineConfig::from_env(&env), now, &journal);
+    // MODEL-150: the management list filtered by status.
+    let views: Vec<_> = engine.jobnets().filter(|v| wanted.is_empty() || wanted.contains(&v.status)).collect();
     if json {
         out(&format!("{}\n", serde_json::to_string_pretty(&views).map_err(|e| e.to_string())?));
         return Ok(ExitCode::SUCCESS);
@@ -496,6 +510,7 @@ pub async fn status(data: &Path, json: bool) -> Result<ExitCode, String> {
             fmt(v.next_start)
         ));
     }
+    s.push_str(&format!("server time {} ({})\n", fmt(Some(now)), env.tz));
     out(&s);
     Ok(ExitCode::SUCCESS)
 }

@@ -175,6 +175,10 @@ enum Command {
         /// Data directory (SQLite store).
         #[arg(long, default_value = "woi-data")]
         data: PathBuf,
+        /// Only jobnets in these statuses (`waiting`, `executing`, `abended`, …;
+        /// repeat or separate with commas). Not with --server.
+        #[arg(long = "status", value_delimiter = ',')]
+        statuses: Vec<String>,
         /// Print as JSON.
         #[arg(long)]
         json: bool,
@@ -336,10 +340,13 @@ fn main() -> ExitCode {
             let o = daemon::RunOptions { data: &data, defs: &[], now: None, speed: 1.0, json: false };
             block_on(daemon::op(&o, v))
         }
+        Command::Status { statuses, remote, .. } if !statuses.is_empty() && remote.server.is_some() => {
+            Err("--status filters the local list only; with --server use the executions API".to_string())
+        }
         Command::Status { remote, json, .. } if remote.server.is_some() => {
             block_on(remote::with_remote(&remote, |r| remote::status(r, json)))
         }
-        Command::Status { data, json, .. } => block_on(daemon::status(&data, json)),
+        Command::Status { data, json, statuses, .. } => block_on(daemon::status(&data, json, &statuses)),
         Command::History { jobnet, limit, json, remote, .. } if remote.server.is_some() => {
             block_on(remote::with_remote(&remote, |r| remote::history(r, jobnet.as_deref(), limit, json)))
         }

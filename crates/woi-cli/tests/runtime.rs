@@ -314,3 +314,29 @@ fn model_060_recovery_change_from_the_cli_then_restart_runs_the_new_command() {
     let out = woi(&["op", "recovery_change", "P/REAL", "4", "--definition", "flow.toml"], dir.path());
     assert_eq!(out.status.code(), Some(1));
 }
+
+// MODEL-150
+#[test]
+fn model_150_status_list_filtered_by_status_shows_only_those_with_the_server_time() {
+    let dir = setup();
+    assert!(woi(&["apply", "defs.toml"], dir.path()).status.success());
+    // P/REAL abends (job 3 exits 7); P/SLOW and P/QUICK stay waiting.
+    let run = woi(&["run", "P/REAL"], dir.path());
+    assert_eq!(run.status.code(), Some(3), "{}", String::from_utf8_lossy(&run.stderr));
+
+    let out = woi(&["status", "--status", "waiting", "--json"], dir.path());
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v = json(&out);
+    let mut keys: Vec<&str> = v.as_array().expect("array").iter().map(|j| j["key"].as_str().unwrap_or("")).collect();
+    keys.sort_unstable();
+    assert_eq!(keys, ["P/QUICK", "P/SLOW"]);
+
+    let out = woi(&["status", "--status", "ABENDED,completed"], dir.path());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.lines().last().is_some_and(|l| l.starts_with("server time ")), "{text}");
+    assert!(text.contains("P/REAL") && !text.contains("P/SLOW") && !text.contains("P/QUICK"), "{text}");
+
+    let out = woi(&["status", "--status", "Initializing"], dir.path());
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not a jobnet status"));
+}
