@@ -37,13 +37,13 @@ pub struct RemoteArgs {
     #[arg(long, env = "WOI_CLIENT_ID")]
     pub client_id: Option<String>,
     /// Client secret of the Web API account (with --server; prefer the environment variable).
-    #[arg(long, env = "WOI_CLIENT_SECRET", hide_env_values = true)]
+    #[arg(long, env = "WOI_CLIENT_SECRET", hide_env_values = true, allow_hyphen_values = true)]
     pub client_secret: Option<String>,
     /// Job-management user whose rights apply (with --server).
     #[arg(long, env = "WOI_USER")]
     pub user: Option<String>,
     /// Password of the job-management user (with --server; prefer the environment variable).
-    #[arg(long, env = "WOI_PASSWORD", hide_env_values = true)]
+    #[arg(long, env = "WOI_PASSWORD", hide_env_values = true, allow_hyphen_values = true)]
     pub password: Option<String>,
     /// Tenant ID of the server (with --server).
     #[arg(long, env = "WOI_TENANT", default_value = "default")]

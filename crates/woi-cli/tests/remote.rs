@@ -175,6 +175,14 @@ fn wapi_026_037_bad_credentials_and_unreachable_servers_exit_2_and_print_no_secr
     let all = text(&o.stdout) + &text(&o.stderr);
     assert!(!all.contains(&s.secret) && !all.contains(ADMIN_PW));
 
+    // A secret may begin with '-' (generated secrets sometimes do): it is a value, not a flag.
+    let mut hyphen = args;
+    hyphen[6] = "-Hnot-the-secret";
+    let o = server::woi_in(&s.path(), &hyphen, None, &[]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = text(&o.stderr);
+    assert!(err.contains("invalid_client") && !err.contains("not-the-secret"), "{err}");
+
     // Missing credentials: exit 2 naming the option.
     let o = s.woi_with(&["status"], &[("WOI_CLIENT_ID", "")]);
     assert_eq!(o.status.code(), Some(2));
