@@ -134,7 +134,7 @@ enum Command {
     /// or with --server to a running server through its Web API (asynchronous operations are
     /// followed to their end; recover is not available remotely).
     /// ACTION: start, cancel, pause, continue, disable, enable, confirm, release_carry_over,
-    /// cancel_completion, restart (jobnet); cancel_job, restart_job, pause_job, continue_job,
+    /// cancel_completion, restart, delete_queued_run (jobnet); cancel_job, restart_job, pause_job, continue_job,
     /// disable_job, enable_job, recover (job); raise_event, clear_events.
     /// Exit status: 0 applied, 1 refused (nothing changed).
     Op {

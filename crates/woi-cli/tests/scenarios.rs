@@ -105,9 +105,49 @@ fn check(path: &Path) -> Result<(), String> {
                 .try_into()
                 .map_err(|e| format!("script: {e}"))?;
             let report = sim::run(Arc::new(env), &script).map_err(|e| e.to_string())?;
-            compare(&report, &exp)
+            compare(&report, &exp)?;
+            let codes = scheduler_codes(&report);
+            match codes.iter().find(|c| matches!(c, 232..=237 | 240..=241)) {
+                Some(c) => Err(format!("XC-011: the scheduler emitted exit code {c}")),
+                None => {
+                    SEEN.with(|s| s.borrow_mut().extend(codes));
+                    Ok(())
+                }
+            }
         }
     }
+}
+
+thread_local! {
+    /// Exit codes the scheduler (not a command) gave jobs, over the scenarios run.
+    static SEEN: std::cell::RefCell<std::collections::BTreeSet<u32>> = const { std::cell::RefCell::new(std::collections::BTreeSet::new()) };
+}
+
+/// The exit codes of origin `Scheduler` that jobs ended with (a jobnet
+/// icon mirrors its jobnet's code, which may be a command's: not counted).
+fn scheduler_codes(r: &Report) -> Vec<u32> {
+    use woi_core::model::JobKind;
+    let icons: std::collections::BTreeSet<(String, u16)> = r
+        .jobnets
+        .iter()
+        .flat_map(|n| {
+            n.jobs
+                .iter()
+                .filter(|j| matches!(j.kind, JobKind::ChildJobnet | JobKind::LinkedJobnet))
+                .map(|j| (n.jobnet.key.to_string(), j.number))
+        })
+        .collect();
+    r.events
+        .iter()
+        .filter_map(|e| match &e.kind {
+            woi_core::EventKind::JobStatus { jobnet, job, exit: Some(x), .. }
+                if x.origin == woi_core::exit::Origin::Scheduler && !icons.contains(&(jobnet.to_string(), *job)) =>
+            {
+                Some(x.code)
+            }
+            _ => None,
+        })
+        .collect()
 }
 
 fn compare(r: &Report, exp: &Expect) -> Result<(), String> {
@@ -195,8 +235,9 @@ fn compare(r: &Report, exp: &Expect) -> Result<(), String> {
     }
 }
 
+// XC-011
 #[test]
-fn scenarios() {
+fn scenarios_xc_011_the_scheduler_never_emits_232_to_237_or_240_241() {
     let mut files: Vec<PathBuf> = std::fs::read_dir(scenario_dir())
         .expect("tests/scenarios exists")
         .filter_map(|e| e.ok().map(|e| e.path()))
@@ -219,4 +260,13 @@ fn scenarios() {
     assert!(ran > 0, "no scenario ran");
     assert!(failures.is_empty(), "{} of {ran} scenarios failed:\n{}", failures.len(), failures.join("\n\n"));
     eprintln!("{ran} scenarios passed");
+    // XC-011: every scenario was checked above for 232–237 and 240–241 among
+    // the codes the scheduler gave; the scenarios do reach its own codes.
+    if only.is_none() {
+        let seen = SEEN.with(|s| s.borrow().clone());
+        for code in [248, 253, 254, 256] {
+            assert!(seen.contains(&code), "XC-011: no scenario ends a job with scheduler code {code}: {seen:?}");
+        }
+        assert!(!seen.iter().any(|c| matches!(c, 232..=237 | 240..=241)), "XC-011: {seen:?}");
+    }
 }

@@ -253,6 +253,20 @@ pub enum Action {
         /// `PROJECT/JOBNET`.
         jobnet: String,
     },
+    /// Delete a run queued behind a running jobnet that is valid during
+    /// execution (an occurrence counted while it ran); the occurrences it
+    /// would have used are consumed.
+    DeleteQueuedRun {
+        /// `PROJECT/JOBNET`.
+        jobnet: String,
+        /// The sequence number of the run's `RunQueued` record, when known.
+        #[serde(default)]
+        queued: u64,
+        /// Refuse unless exactly this many runs are queued (a caller's view
+        /// of the queue that may have gone stale).
+        #[serde(default)]
+        expected: Option<u32>,
+    },
     /// Restart a job.
     RestartJob {
         /// `PROJECT/JOBNET`.
@@ -482,6 +496,13 @@ pub fn render_event(e: &ReportEvent) -> String {
             format!("{t} event {} raised{to}", o.event)
         }
         EventKind::MessageCountsCleared { jobnet } => format!("{t} event counts of {jobnet} cleared"),
+        EventKind::RunQueued { jobnet, event, queued } => {
+            format!("{t} jobnet {jobnet} run queued by event {event} ({queued} queued)")
+        }
+        EventKind::QueuedRunDeleted { jobnet, counts, .. } => {
+            let list: Vec<String> = counts.iter().map(u16::to_string).collect();
+            format!("{t} jobnet {jobnet} queued run deleted (counts {})", list.join(","))
+        }
         EventKind::JobOutput { jobnet, job, output, .. } => {
             format!("{t} job {jobnet}/{job} output {}", output.trim_end().replace('\n', " | "))
         }
@@ -666,7 +687,8 @@ pub fn run(env: Arc<Environment>, script: &Script) -> Result<Report, SimError> {
             | Action::Confirm { jobnet }
             | Action::ReleaseCarryOver { jobnet }
             | Action::CancelCompletion { jobnet }
-            | Action::Restart { jobnet } => {
+            | Action::Restart { jobnet }
+            | Action::DeleteQueuedRun { jobnet, .. } => {
                 jobnet_key(&engine, jobnet)?;
             }
             Action::CancelJob { jobnet, job }
@@ -837,6 +859,9 @@ fn apply(engine: &mut Engine, now: DateTime<Utc>, action: &Action) -> Result<(St
             jobnet_op(engine, jobnet, "cancel_completion", |e, k| e.cancel_completion(now, k))?
         }
         Action::Restart { jobnet } => jobnet_op(engine, jobnet, "restart", |e, k| e.restart_jobnet(now, k))?,
+        Action::DeleteQueuedRun { jobnet, queued, expected } => {
+            jobnet_op(engine, jobnet, "delete_queued_run", |e, k| e.delete_queued_run(now, k, *queued, *expected))?
+        }
         Action::RestartJob { jobnet, job } => {
             job_op(engine, jobnet, job, "restart_job", |e, id| e.restart_job(now, id))?
         }

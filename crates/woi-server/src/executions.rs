@@ -16,8 +16,16 @@
 //! icon's job becomes executing and the very next record is the child's
 //! start; such runs are listed only with `includeChildren=true`. Lists are
 //! filtered, sorted and paged in memory.
+//!
+//! **Queued executions.** An occurrence counted while a jobnet that is valid
+//! during execution runs queues one more run (`EventKind::RunQueued`); it
+//! is listed as `jne-<seq of that record>` with `status: queued` and
+//! `startedAt: null` until it starts (oldest first). Once it starts, the id
+//! still finds the run it became. DELETE on a queued execution deletes the
+//! run before it starts (its occurrences are consumed, spec 04 §3.8.5); it is
+//! then listed as `canceled` with `startedAt: null`.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
@@ -284,6 +292,21 @@ struct JournalFacts {
     triggers: BTreeMap<u64, (String, Option<String>)>,
     parents: BTreeMap<u64, u64>,
     copies: BTreeMap<JobnetKey, String>,
+    /// Runs queued behind a running jobnet, oldest first, not yet started.
+    queued: BTreeMap<JobnetKey, VecDeque<QueuedRun>>,
+    /// Queued runs deleted before they started, with when.
+    deleted: Vec<(JobnetKey, QueuedRun, DateTime<Utc>)>,
+    /// Execution seq of a run that started from a queued run → the queued
+    /// run's seq (its earlier id).
+    queued_as: BTreeMap<u64, u64>,
+}
+
+/// A run queued by an occurrence (`EventKind::RunQueued`).
+#[derive(Clone)]
+struct QueuedRun {
+    seq: u64,
+    at: DateTime<Utc>,
+    event: String,
 }
 
 async fn journal_facts(store: &SqliteStore) -> Result<(JournalFacts, Vec<woi_core::Event>), ApiError> {
@@ -294,7 +317,14 @@ async fn journal_facts(store: &SqliteStore) -> Result<(JournalFacts, Vec<woi_cor
     // once per occurrence counted while it ran (spec 04 §3.4.4).
     let mut hints: BTreeMap<JobnetKey, Hint> = BTreeMap::new();
     let mut seen: BTreeSet<(JobnetKey, u32)> = BTreeSet::new();
-    let mut facts = JournalFacts { triggers: BTreeMap::new(), parents: BTreeMap::new(), copies: BTreeMap::new() };
+    let mut facts = JournalFacts {
+        triggers: BTreeMap::new(),
+        parents: BTreeMap::new(),
+        copies: BTreeMap::new(),
+        queued: BTreeMap::new(),
+        deleted: Vec::new(),
+        queued_as: BTreeMap::new(),
+    };
     // The latest run (its execution seq) of every jobnet.
     let mut current: BTreeMap<JobnetKey, u64> = BTreeMap::new();
     // A jobnet icon starts its jobnet in the same step: the icon's job
@@ -315,6 +345,24 @@ async fn journal_facts(store: &SqliteStore) -> Result<(JournalFacts, Vec<woi_cor
             }
             EventKind::MessageCountsCleared { jobnet } => {
                 hints.remove(jobnet);
+                facts.queued.remove(jobnet);
+            }
+            EventKind::RunQueued { jobnet, event, queued } => {
+                let q = facts.queued.entry(jobnet.clone()).or_default();
+                q.push_back(QueuedRun { seq: e.seq, at: e.at, event: event.to_string() });
+                while q.len() > *queued as usize {
+                    q.pop_front();
+                }
+            }
+            EventKind::QueuedRunDeleted { jobnet, queued, .. } => {
+                let q = facts.queued.entry(jobnet.clone()).or_default();
+                let gone = match q.iter().position(|r| r.seq == *queued) {
+                    Some(p) => q.remove(p),
+                    None => q.pop_back(),
+                };
+                if let Some(run) = gone {
+                    facts.deleted.push((jobnet.clone(), run, e.at));
+                }
             }
             EventKind::CopyCreated { jobnet, source, .. } => {
                 facts.copies.insert(jobnet.clone(), source.jobnet.to_string());
@@ -328,6 +376,10 @@ async fn journal_facts(store: &SqliteStore) -> Result<(JournalFacts, Vec<woi_cor
                     facts.parents.insert(e.seq, p);
                     facts.triggers.insert(e.seq, ("parent".into(), None));
                     continue;
+                }
+                // The oldest queued run is the one that starts.
+                if let Some(q) = facts.queued.get_mut(jobnet).and_then(VecDeque::pop_front) {
+                    facts.queued_as.insert(e.seq, q.seq);
                 }
                 let t = match hints.get_mut(jobnet) {
                     Some(h) => {
@@ -352,8 +404,65 @@ async fn journal_facts(store: &SqliteStore) -> Result<(JournalFacts, Vec<woi_cor
 struct Exec {
     seq: u64,
     record: JobnetRunRecord,
+    /// When it was queued or recorded (`createdAt`).
+    created: Option<DateTime<Utc>>,
+    /// The id it had while queued, for a run that started from a queued run.
+    queued_as: Option<u64>,
+    /// A queued run (not started): how many runs its jobnet has queued.
+    queue_len: Option<u32>,
     child: bool,
     wire: JobnetExecution,
+}
+
+/// A queued or deleted-before-start run as an execution.
+fn queued_exec(
+    key: &JobnetKey,
+    run: &QueuedRun,
+    deleted: Option<DateTime<Utc>>,
+    queue_len: u32,
+    comment: &str,
+) -> Exec {
+    let status = if deleted.is_some() { "canceled" } else { "queued" };
+    let record = JobnetRunRecord {
+        jobnet: key.clone(),
+        run: 0,
+        status: if deleted.is_some() { JobnetStatus::Cancelled } else { JobnetStatus::Waiting },
+        exit_code: None,
+        started_at: None,
+        ended_at: deleted,
+    };
+    let wire = JobnetExecution {
+        id: jobnet_execution_id(run.seq),
+        project_name: key.project.to_string(),
+        jobnet_name: key.jobnet.to_string(),
+        jobnet_comment: comment.to_string(),
+        copy_of: None,
+        parent_execution_id: None,
+        status: status.into(),
+        status_category: category(status).into(),
+        state: state_of(status),
+        start_delayed: false,
+        end_delayed: false,
+        exit_code: None,
+        triggered_by: TriggeredBy { kind: "msgevent".into(), user: None, message_name: Some(run.event.clone()) },
+        vparam: None,
+        operation_date: Some(run.at.date_naive().to_string()),
+        created_at: Some(rfc3339(run.at)),
+        started_at: None,
+        completed_at: deleted.map(rfc3339),
+        execution_time: None,
+        jobs: None,
+        messages: None,
+    };
+    Exec {
+        seq: run.seq,
+        record,
+        created: Some(run.at),
+        queued_as: None,
+        queue_len: deleted.is_none().then_some(queue_len),
+        child: false,
+        wire,
+    }
 }
 
 async fn load_jobnets(state: &AppState, caller: &Caller) -> Result<(Vec<Exec>, Vec<woi_core::Event>), ApiError> {
@@ -381,6 +490,8 @@ async fn load_jobnets(state: &AppState, caller: &Caller) -> Result<(Vec<Exec>, V
         };
         let status = jobnet_status(r.status);
         let live = view.filter(|v| v.run == r.run);
+        let queued_as = facts.queued_as.get(&seq).copied();
+        let created = queued_as.and_then(|q| events.iter().find(|e| e.seq == q)).map(|e| e.at).or(r.started_at);
         let wire = JobnetExecution {
             id: jobnet_execution_id(seq),
             project_name: r.jobnet.project.to_string(),
@@ -397,14 +508,34 @@ async fn load_jobnets(state: &AppState, caller: &Caller) -> Result<(Vec<Exec>, V
             triggered_by,
             vparam: web.and_then(|w| w.vparam),
             operation_date: r.started_at.map(|t| t.date_naive().to_string()),
-            created_at: r.started_at.map(rfc3339),
+            created_at: created.map(rfc3339),
             started_at: r.started_at.map(rfc3339),
             completed_at: r.ended_at.map(rfc3339),
             execution_time: execution_time(r.started_at, r.ended_at),
             jobs: None,
             messages: None,
         };
-        out.push(Exec { seq, record: r, child: parent.is_some(), wire });
+        out.push(Exec { seq, record: r, created, queued_as, queue_len: None, child: parent.is_some(), wire });
+    }
+    // Queued runs: the live scheduler says how many are left; the journal
+    // which ones (the newest: the oldest start first).
+    for (key, mut q) in facts.queued {
+        if !caller.sees(&key.project) {
+            continue;
+        }
+        let view = views.get(&key);
+        let n = view.map_or(0, |v| v.queued_runs) as usize;
+        while q.len() > n {
+            q.pop_front();
+        }
+        let comment = view.map(|v| v.comment.as_str()).unwrap_or_default();
+        out.extend(q.iter().map(|run| queued_exec(&key, run, None, n as u32, comment)));
+    }
+    for (key, run, at) in &facts.deleted {
+        if caller.sees(&key.project) {
+            let comment = views.get(key).map(|v| v.comment.as_str()).unwrap_or_default();
+            out.push(queued_exec(key, run, Some(*at), 0, comment));
+        }
     }
     Ok((out, events))
 }
@@ -601,7 +732,8 @@ async fn list_jobnet_executions(
         &mut execs,
         desc,
         |e| match sort {
-            "startedAt" | "createdAt" => SortKey::Time(e.record.started_at),
+            "startedAt" => SortKey::Time(e.record.started_at),
+            "createdAt" => SortKey::Time(e.created),
             "completedAt" => SortKey::Time(e.record.ended_at),
             "jobnetName" => SortKey::Text(e.wire.jobnet_name.clone()),
             "projectName" => SortKey::Text(e.wire.project_name.clone()),
@@ -695,7 +827,11 @@ async fn find_jobnet_exec(
 ) -> Result<(Exec, Vec<woi_core::Event>), ApiError> {
     let seq = parse_id(id, "jne-").ok_or(ApiError::NotFound)?;
     let (execs, events) = load_jobnets(state, caller).await?;
-    let exec = execs.into_iter().find(|e| e.seq == seq).ok_or(ApiError::NotFound)?;
+    let exec = execs
+        .into_iter()
+        .filter(|e| e.seq == seq || e.queued_as == Some(seq))
+        .min_by_key(|e| e.seq != seq)
+        .ok_or(ApiError::NotFound)?;
     Ok((exec, events))
 }
 
@@ -795,17 +931,47 @@ struct CancelAnswer {
     execution_id: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     operation_key: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    status: Option<&'static str>,
 }
 
-/// `DELETE {base}/v1/executions/jobnets/{id}`: force-terminate a running run.
+/// How often a DELETE re-reads a queue that changed under it.
+const QUEUE_RETRIES: usize = 3;
+
+/// `DELETE {base}/v1/executions/jobnets/{id}`: delete a queued run before it
+/// starts, or force-terminate a running one.
 pub(crate) async fn cancel_jobnet(State(state): State<AppState>, caller: Caller, params: Params) -> Response {
     respond(
         async {
-            let (exec, _) = find_jobnet_exec(&state, &caller, params.get("id")).await?;
+            let mut tries = 0;
+            let exec = loop {
+                let (exec, _) = find_jobnet_exec(&state, &caller, params.get("id")).await?;
+                if !caller.operates(&exec.record.jobnet.project) {
+                    return Err(ApiError::Forbidden("execution.cancel".into()));
+                }
+                let Some(expected) = exec.queue_len else { break exec };
+                // The scheduler refuses if the queue is no longer the one
+                // read here (a run started or was queued since): read again.
+                let action = woi_core::sim::Action::DeleteQueuedRun {
+                    jobnet: exec.record.jobnet.to_string(),
+                    queued: exec.seq,
+                    expected: Some(expected),
+                };
+                match state.handle().apply(action).await {
+                    Ok(_) => {
+                        return Ok(ok(vec![CancelAnswer {
+                            message: "Deleted Successfully.",
+                            execution_id: exec.wire.id,
+                            operation_key: None,
+                            status: Some("canceled"),
+                        }]));
+                    }
+                    Err(woi_adapters::runtime::RuntimeError::Rejected(_)) if tries < QUEUE_RETRIES => tries += 1,
+                    Err(woi_adapters::runtime::RuntimeError::Rejected(_)) => return Err(ApiError::NotActive),
+                    Err(e) => return Err(operations::internal(e)),
+                }
+            };
             let project = exec.record.jobnet.project.clone();
-            if !caller.operates(&project) {
-                return Err(ApiError::Forbidden("execution.cancel".into()));
-            }
             if exec.wire.status_category == "complete" {
                 return Err(ApiError::NotActive);
             }
@@ -820,6 +986,7 @@ pub(crate) async fn cancel_jobnet(State(state): State<AppState>, caller: Caller,
                 message: "Cancelled Successfully.",
                 execution_id: exec.wire.id,
                 operation_key: Some(op.key),
+                status: None,
             }]))
         }
         .await,
@@ -961,6 +1128,7 @@ pub(crate) async fn cancel_job(State(state): State<AppState>, caller: Caller, pa
                 message: "Cancelled Successfully.",
                 execution_id: wire.id,
                 operation_key: Some(op.key),
+                status: None,
             }]))
         }
         .await,

@@ -330,6 +330,29 @@ pub enum EventKind {
         /// The jobnet.
         jobnet: JobnetKey,
     },
+    /// A counted occurrence queued one more run of a jobnet that is valid
+    /// during execution and running: it starts once the runs before it end.
+    /// The record's sequence number identifies the queued run
+    /// ([`Engine::delete_queued_run`]).
+    RunQueued {
+        /// The jobnet.
+        jobnet: JobnetKey,
+        /// The event whose occurrence queued it.
+        event: Arc<str>,
+        /// Runs queued afterwards.
+        queued: u32,
+    },
+    /// A queued run was deleted before it started; the occurrences it would
+    /// have used are consumed (spec 04 §3.8.5).
+    QueuedRunDeleted {
+        /// The jobnet.
+        jobnet: JobnetKey,
+        /// The sequence number of the [`EventKind::RunQueued`] record of the
+        /// deleted run (0 when not named).
+        queued: u64,
+        /// The message-event counts afterwards, in the order of the definition.
+        counts: Vec<u16>,
+    },
     /// A recovery change replaced a job's definition, statuses kept (spec 01 §3.5.4).
     RecoveryChanged {
         /// The jobnet.
@@ -500,6 +523,14 @@ pub struct JobnetView {
     pub start_delayed: bool,
     /// Did not end before its estimated end (0311).
     pub end_delayed: bool,
+    /// Runs queued behind the running one: occurrences counted while a
+    /// jobnet valid during execution ran ([`EventKind::RunQueued`]).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub queued_runs: u32,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 /// Read-only view of a job.
@@ -905,6 +936,7 @@ impl Engine {
                 .map(|s| s.at),
             start_delayed: inst.start_delayed,
             end_delayed: inst.end_delayed,
+            queued_runs: Self::queued_runs_of(inst),
         }
     }
 

@@ -232,6 +232,7 @@ impl Engine {
             self.copy_start(i, v, s);
             return Reception { jobnet: key, counted: false, reason: Some(format!("copy start with suffix {s}")) };
         }
+        let queued_before = Self::queued_runs_of(&self.instances[i as usize]);
         let inst = &mut self.instances[i as usize];
         inst.counts[ev] += 1;
         inst.last_raised[ev] = Some(self.now);
@@ -244,7 +245,57 @@ impl Engine {
             reason: None,
         });
         self.try_message_start(i, vparam.map(Arc::from));
+        let queued = Self::queued_runs_of(&self.instances[i as usize]);
+        if queued > queued_before {
+            self.record(EventKind::RunQueued { jobnet: key.clone(), event: event.into(), queued });
+        }
         Reception { jobnet: key, counted: true, reason: None }
+    }
+
+    /// Runs queued behind a running jobnet that is valid during execution:
+    /// each start uses one occurrence of every event (AND) or of one event
+    /// (OR), so AND queues as many runs as its smallest count and OR as many
+    /// as all its counts. Nothing is queued while the jobnet is not running:
+    /// a satisfied condition starts it at once.
+    pub(super) fn queued_runs_of(inst: &Instance) -> u32 {
+        let Some(m) = &inst.def.messages else { return 0 };
+        if !m.valid_during_execution || !inst.status.is_running() || inst.counts.is_empty() {
+            return 0;
+        }
+        match m.mode {
+            WaitMode::And => inst.counts.iter().map(|c| u32::from(*c)).min().unwrap_or(0),
+            WaitMode::Or => inst.counts.iter().map(|c| u32::from(*c)).sum(),
+        }
+    }
+
+    /// Delete one run queued behind the running jobnet `key` before it
+    /// starts (spec 04 §3.8.5): the occurrences it would have used are
+    /// consumed, so the jobnet does not run for them. `queued` names the
+    /// run by the sequence number of its [`EventKind::RunQueued`] record
+    /// (kept in the journal record; 0 when not known). Refused when no run
+    /// is queued, or when `expected` is given and that many runs are not
+    /// queued (the caller's view is stale: a run started or was queued since).
+    pub fn delete_queued_run(
+        &mut self,
+        now: DateTime<Utc>,
+        key: &JobnetKey,
+        queued: u64,
+        expected: Option<u32>,
+    ) -> Result<(), Refusal> {
+        self.now = now;
+        let i = self.instance_of(key)?;
+        let n = Self::queued_runs_of(&self.instances[i as usize]);
+        let refuse = |reason: String| Refusal::Refused { op: "delete_queued_run", target: key.to_string(), reason };
+        if n == 0 {
+            return Err(refuse("no run is queued".into()));
+        }
+        if let Some(e) = expected.filter(|e| *e != n) {
+            return Err(refuse(format!("{n} runs are queued, not {e}")));
+        }
+        self.consume_counts(i, false);
+        let counts = self.instances[i as usize].counts.clone();
+        self.record(EventKind::QueuedRunDeleted { jobnet: key.clone(), queued, counts });
+        Ok(())
     }
 
     fn not_counted(&mut self, i: u32, event: &str, reason: &str) -> Reception {

@@ -176,6 +176,16 @@ impl Engine {
                 }
                 true
             }
+            EventKind::RunQueued { jobnet, .. } => self.by_key.contains_key(jobnet),
+            EventKind::QueuedRunDeleted { jobnet, counts, .. } => {
+                let Some(&i) = self.by_key.get(jobnet) else { return false };
+                let inst = &mut self.instances[i as usize];
+                if inst.counts.len() != counts.len() {
+                    return false;
+                }
+                inst.counts.clone_from(counts);
+                true
+            }
             EventKind::MessageCountsCleared { jobnet } => {
                 let Some(&i) = self.by_key.get(jobnet) else { return false };
                 self.instances[i as usize].counts.iter_mut().for_each(|c| *c = 0);
@@ -415,6 +425,47 @@ mod tests {
         assert_eq!(r.occurrences().cloned().collect::<Vec<_>>(), before);
         raise(&mut r, "EV3", None);
         assert_eq!(r.occurrences().last().map(|o| (o.seq, o.event.as_str())), Some((3, "EV3")));
+    }
+
+    // WAPI-132 (model part)
+    #[test]
+    fn wapi_132_a_deleted_queued_run_stays_deleted_after_a_replay() {
+        let env = env(r#"
+            [[jobnet]]
+            project = "P"
+            name = "Q"
+            comment = "Queues"
+            start = { message_only = {} }
+            messages = { events = ["E1", "E2"], mode = "or", valid_during_execution = true }
+            [[jobnet.job]]
+            number = 1
+            command = "a"
+        "#);
+        let key = JobnetKey::new("P", "Q");
+        let t0 = t("2026-04-01T09:00:00+09:00");
+        let mut e = Engine::new(env.clone(), EngineConfig::from_env(&env), t0);
+        for ev in ["E1", "E2", "E2", "E1"] {
+            let req = RaiseRequest { event: ev, project: Some("P"), jobnet: Some("Q"), vparam: None, suffix: None };
+            e.raise_event(t0, &req).expect("raised");
+        }
+        assert_eq!(e.jobnet(&key).map(|v| (v.status, v.queued_runs)), Some((JobnetStatus::Executing, 3)));
+        e.delete_queued_run(t0, &key, 0, Some(2)).expect_err("stale expectation refused");
+        e.delete_queued_run(t0, &key, 0, Some(3)).expect("deleted");
+        let mut journal = Vec::new();
+        drain(&mut e, &mut journal);
+        let queued: Vec<u32> = journal
+            .iter()
+            .filter_map(|ev| match &ev.kind {
+                EventKind::RunQueued { queued, .. } => Some(*queued),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(queued, vec![1, 2, 3]);
+        assert_eq!(e.event_counts(&key).iter().map(|c| c.count).collect::<Vec<_>>(), vec![0, 2]);
+
+        let r = Engine::replay(env.clone(), EngineConfig::from_env(&env), t0, &journal);
+        assert_eq!(r.jobnet(&key).map(|v| v.queued_runs), Some(2));
+        assert_eq!(r.event_counts(&key).iter().map(|c| c.count).collect::<Vec<_>>(), vec![0, 2]);
     }
 
     #[test]
