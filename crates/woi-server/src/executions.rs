@@ -347,6 +347,11 @@ async fn journal_facts(store: &SqliteStore) -> Result<(JournalFacts, Vec<woi_cor
                 hints.remove(jobnet);
                 facts.queued.remove(jobnet);
             }
+            // A run that ends abnormally or is cancelled does not start
+            // the runs queued behind it (the occurrences stay counted).
+            EventKind::JobnetStatus { jobnet, status: JobnetStatus::Abended | JobnetStatus::Cancelled, .. } => {
+                facts.queued.remove(jobnet);
+            }
             EventKind::RunQueued { jobnet, event, queued } => {
                 let q = facts.queued.entry(jobnet.clone()).or_default();
                 q.push_back(QueuedRun { seq: e.seq, at: e.at, event: event.to_string() });

@@ -129,10 +129,10 @@ async fn wapi_132_a_queued_execution_deleted_before_it_starts_never_starts() {
     assert_eq!(s.starts("P1/Q").await, 2);
 }
 
-// WAPI-132: with nothing queued there is nothing to delete, and the running
-// execution's DELETE is still a cancel.
+// WAPI-131 WAPI-132: DELETE of the running execution is still a cancel, and
+// a cancelled run does not start the run queued behind it.
 #[tokio::test]
-async fn wapi_132_delete_of_the_running_execution_still_cancels_it() {
+async fn wapi_132_delete_of_the_running_execution_cancels_it_and_its_queue_does_not_start() {
     let dir = tempfile::tempdir().expect("tempdir");
     let gate = dir.path().join("gate");
     let s = start_with(&defs(&gate), chrono::Utc::now()).await;
@@ -140,9 +140,19 @@ async fn wapi_132_delete_of_the_running_execution_still_cancels_it() {
     let v = s.poll_until("executions/jobnets", |v| v["data"].as_array().is_some_and(|a| a.len() == 1)).await;
     assert!(queued(&v).is_empty(), "{v}");
     let running = id(&v["data"][0]);
+    raise(&s).await;
+    let v = s.call("GET", "executions/jobnets", None).await.json();
+    assert_eq!(queued(&v).len(), 1, "{v}");
+
     let r = s.call("DELETE", &format!("executions/jobnets/{running}"), None).await;
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(r.json()["data"][0]["message"], json!("Cancelled Successfully."));
     s.wait_ended("P1/Q", 1).await;
     assert_eq!(s.starts("P1/Q").await, 1);
+    let path = format!("executions/jobnets/{running}");
+    let v = s.poll_until(&path, |v| v["data"][0]["status"] == json!("canceled")).await;
+    assert_eq!(v["data"][0]["state"], json!("ERROR"));
+    let v = s.call("GET", "executions/jobnets", None).await.json();
+    assert!(queued(&v).is_empty(), "{v}");
+    assert_eq!(v["total"], json!(1), "{v}");
 }
