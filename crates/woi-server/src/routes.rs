@@ -89,7 +89,7 @@ pub(crate) fn routes() -> Vec<(RouteInfo, MethodRouter<AppState>)> {
             "/{tenant}/{environment}/api/v1/executions/jobnets/{id}",
             "GET, DELETE",
             "executions",
-            "Get a jobnet execution (jobs, messages; ?wait long-polls); DELETE cancels it",
+            "Get a jobnet execution (jobs, messages; ?wait long-polls); DELETE deletes a queued run or cancels a running one",
             get(executions::get_jobnet).delete(executions::cancel_jobnet)
         ),
         r!(
