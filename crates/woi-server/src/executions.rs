@@ -297,8 +297,8 @@ struct JournalFacts {
     /// Queued runs deleted before they started, with when.
     deleted: Vec<(JobnetKey, QueuedRun, DateTime<Utc>)>,
     /// Execution seq of a run that started from a queued run → the queued
-    /// run's seq (its earlier id).
-    queued_as: BTreeMap<u64, u64>,
+    /// run's seq (its earlier id) and when it was queued.
+    queued_as: BTreeMap<u64, (u64, DateTime<Utc>)>,
 }
 
 /// A run queued by an occurrence (`EventKind::RunQueued`).
@@ -384,7 +384,7 @@ async fn journal_facts(store: &SqliteStore) -> Result<(JournalFacts, Vec<woi_cor
                 }
                 // The oldest queued run is the one that starts.
                 if let Some(q) = facts.queued.get_mut(jobnet).and_then(VecDeque::pop_front) {
-                    facts.queued_as.insert(e.seq, q.seq);
+                    facts.queued_as.insert(e.seq, (q.seq, q.at));
                 }
                 let t = match hints.get_mut(jobnet) {
                     Some(h) => {
@@ -495,8 +495,9 @@ async fn load_jobnets(state: &AppState, caller: &Caller) -> Result<(Vec<Exec>, V
         };
         let status = jobnet_status(r.status);
         let live = view.filter(|v| v.run == r.run);
-        let queued_as = facts.queued_as.get(&seq).copied();
-        let created = queued_as.and_then(|q| events.iter().find(|e| e.seq == q)).map(|e| e.at).or(r.started_at);
+        let queued = facts.queued_as.get(&seq).copied();
+        let queued_as = queued.map(|(q, _)| q);
+        let created = queued.map(|(_, at)| at).or(r.started_at);
         let wire = JobnetExecution {
             id: jobnet_execution_id(seq),
             project_name: r.jobnet.project.to_string(),
