@@ -6,7 +6,10 @@
 //! words like a POSIX shell does (the `shell-words` rules: single and double
 //! quotes and backslashes are honoured), but **without a shell**: no variable
 //! expansion, no globbing, no redirection, no pipes. The first word is the
-//! program, looked up in `PATH` as usual. A job that needs shell features says
+//! program, looked up in `PATH` as usual (the job's own `PATH` if its
+//! environment sets one; where a program was found is remembered for a
+//! couple of seconds, see `PathCache`; `argv[0]` is always the word as
+//! written). A job that needs shell features says
 //! so explicitly, e.g. `sh -c 'tar cf - data | gzip > data.tgz'`.
 //!
 //! # Start failures (spec 01 §3.1, 8.5.1 table; spec 02 §3.9–3.11)
@@ -65,6 +68,8 @@
 //! The executor runs every [`JobRun`] it is given as a command, whatever its
 //! kind; routing other kinds elsewhere is the driver's business.
 
+use std::collections::HashMap;
+use std::ffi::{OsStr, OsString};
 use std::io;
 use std::path::{Path, PathBuf};
 use std::process::{ExitStatus, Stdio};
@@ -125,6 +130,76 @@ pub struct ProcessExecutor {
     settings: ProcessSettings,
     host: String,
     user: Option<String>,
+    paths: Arc<PathCache>,
+}
+
+/// How long a program found in `PATH` is started from where it was found
+/// without looking again (so that one installed later in an earlier `PATH`
+/// directory is picked up after at most this long).
+const PATH_CACHE_TTL: Duration = Duration::from_secs(2);
+/// Entries kept at most; the cache is emptied when it is full.
+const PATH_CACHE_MAX: usize = 1024;
+
+/// Programs found in `PATH`, by (name, `PATH`): starting `true` through a
+/// plain `PATH` search costs one failed `execve` per directory before it
+/// (in the child, while the spawning thread waits). Only hits are kept: a
+/// program that is not found is searched for again at the next start, so
+/// its error (254) is exactly the usual one and it is found as soon as it
+/// appears. A lookup that reaches a relative or empty `PATH` entry (which
+/// depends on the job's directory) is not cached.
+#[derive(Debug, Default)]
+struct PathCache {
+    found: Mutex<HashMap<(String, OsString), (PathBuf, std::time::Instant)>>,
+}
+
+impl PathCache {
+    fn entries(&self) -> MutexGuard<'_, HashMap<(String, OsString), (PathBuf, std::time::Instant)>> {
+        self.found.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Where `program` (no slash) is in `path`, with the cache key; `None`
+    /// when it is not found or the lookup is not cacheable.
+    fn resolve(&self, program: &str, path: OsString) -> Option<(PathBuf, (String, OsString))> {
+        if program.is_empty() || program.contains('/') {
+            return None;
+        }
+        let key = (program.to_owned(), path);
+        let now = std::time::Instant::now();
+        if let Some((exe, at)) = self.entries().get(&key)
+            && now.saturating_duration_since(*at) < PATH_CACHE_TTL
+        {
+            return Some((exe.clone(), key));
+        }
+        let mut exe = None;
+        for dir in std::env::split_paths(&key.1) {
+            if !dir.is_absolute() {
+                return None;
+            }
+            let candidate = dir.join(program);
+            // What `execvp` would run: the first regular file we may execute
+            // (it goes on past files it cannot execute).
+            if candidate.metadata().is_ok_and(|m| m.is_file())
+                && nix::unistd::access(&candidate, nix::unistd::AccessFlags::X_OK).is_ok()
+            {
+                exe = Some(candidate);
+                break;
+            }
+        }
+        let mut entries = self.entries();
+        let Some(exe) = exe else {
+            entries.remove(&key);
+            return None;
+        };
+        if entries.len() >= PATH_CACHE_MAX {
+            entries.clear();
+        }
+        entries.insert(key.clone(), (exe.clone(), now));
+        Some((exe, key))
+    }
+
+    fn forget(&self, key: &(String, OsString)) {
+        self.entries().remove(key);
+    }
 }
 
 impl Default for ProcessExecutor {
@@ -146,7 +221,7 @@ impl ProcessExecutor {
             Ok(Some(u)) => Some(u.name),
             _ => std::env::var("USER").ok().filter(|u| !u.is_empty()),
         };
-        ProcessExecutor { settings, host, user }
+        ProcessExecutor { settings, host, user, paths: Arc::default() }
     }
 
     /// Its settings.
@@ -183,6 +258,24 @@ impl ProcessExecutor {
                  leave the execution user empty or set it to `{JOBUSER}`",
                 self.user.as_deref().unwrap_or("unknown")
             )),
+        }
+    }
+
+    /// Spawn `program`: a name without a slash is looked up in `PATH` (the
+    /// job's own `PATH` if it sets one) through the [`PathCache`]; when the
+    /// cached file cannot be started any more, the entry is dropped and the
+    /// name is started with the usual search, whose error is the one reported.
+    fn spawn(&self, program: &str, job_path: Option<&OsStr>, build: impl Fn(&Path) -> Command) -> io::Result<Child> {
+        let path = job_path.map(OsString::from).or_else(|| std::env::var_os("PATH"));
+        match path.and_then(|path| self.paths.resolve(program, path)) {
+            Some((exe, key)) => match build(&exe).spawn() {
+                Ok(child) => Ok(child),
+                Err(_) => {
+                    self.paths.forget(&key);
+                    build(Path::new(program)).spawn()
+                }
+            },
+            None => build(Path::new(program)).spawn(),
         }
     }
 
@@ -482,21 +575,6 @@ impl Executor for ProcessExecutor {
             None => return self.refused(START_FAILED, "empty command line: nothing to run".to_owned()),
         };
 
-        let mut cmd = Command::new(program);
-        cmd.args(args)
-            .envs(&job.env)
-            .env("WOI_PROJECT", &*job.jobnet.project)
-            .env("WOI_JOBNET", &*job.jobnet.jobnet)
-            .env("WOI_JOB", job.number.to_string())
-            .env("WOI_JOB_NAME", &*job.name)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .process_group(0);
-        if let Some(d) = &dir {
-            cmd.current_dir(d);
-        }
-
         let mut notes = Vec::new();
         let mut out_sinks = Vec::new();
         let mut err_sinks = Vec::new();
@@ -515,7 +593,27 @@ impl Executor for ProcessExecutor {
             err_sinks.push(Sink::open("stderr file", p.clone(), &mut notes).await);
         }
 
-        let mut child = match cmd.spawn() {
+        let build = |exe: &Path| {
+            let mut cmd = Command::new(exe);
+            // `argv[0]` stays the word of the command line, also when `exe` is
+            // where the `PATH` cache found it (multi-call programs look at it).
+            cmd.arg0(program)
+                .args(args)
+                .envs(&job.env)
+                .env("WOI_PROJECT", &*job.jobnet.project)
+                .env("WOI_JOBNET", &*job.jobnet.jobnet)
+                .env("WOI_JOB", job.number.to_string())
+                .env("WOI_JOB_NAME", &*job.name)
+                .stdin(Stdio::null())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .process_group(0);
+            if let Some(d) = &dir {
+                cmd.current_dir(d);
+            }
+            cmd
+        };
+        let mut child = match self.spawn(program, job.env.get("PATH").map(OsStr::new), build) {
             Ok(c) => c,
             Err(e) => {
                 notes.insert(0, format!("cannot start `{program}`: {e}"));
@@ -683,7 +781,7 @@ mod tests {
         assert!(r.output.contains("SIGKILL"), "{}", r.output);
     }
 
-    // MODEL-010 MODEL-254
+    // MODEL-010
     #[tokio::test]
     async fn model_010_missing_command_is_254() {
         let r = run(job("woi-no-such-command-4711 arg")).await;
@@ -691,7 +789,7 @@ mod tests {
         assert!(r.output.contains("cannot start `woi-no-such-command-4711`"), "{}", r.output);
     }
 
-    // XC-005 XC-254
+    // XC-005
     #[tokio::test]
     async fn xc_005_not_executable_is_254() {
         let dir = tempfile::tempdir().unwrap();
@@ -879,6 +977,86 @@ mod tests {
         let r = task.await.unwrap();
         assert_eq!(r.exit, ExitCode::from_command(128 + 9));
         assert!(r.output.contains("SIGKILL sent"), "{}", r.output);
+    }
+
+    /// A job whose own `PATH` is only `dir`.
+    fn job_in_path(command: &str, dir: &Path) -> JobRun {
+        let mut j = job(command);
+        j.env.insert("PATH".to_owned(), dir.display().to_string());
+        j
+    }
+
+    fn write_script(path: &Path, body: &str) {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::write(path, format!("#!/bin/sh\n{body}\n")).unwrap();
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+
+    // MODEL-010
+    #[tokio::test]
+    async fn path_cache_keeps_254_and_finds_a_program_installed_later() {
+        let dir = tempfile::tempdir().unwrap();
+        let ex = exec();
+        let j = job_in_path("woi-late-tool", dir.path());
+        let r = ex.run(j.clone(), no_kill()).await;
+        assert_eq!(r.exit, ExitCode::scheduler(254));
+        assert!(r.output.contains("cannot start `woi-late-tool`: No such file"), "{}", r.output);
+
+        // Installed afterwards: found at once (misses are never cached).
+        write_script(&dir.path().join("woi-late-tool"), "echo late; exit 6");
+        let r = ex.run(j.clone(), no_kill()).await;
+        assert_eq!((r.exit.code, r.output.as_str()), (6, "late\n"));
+        let r = ex.run(j.clone(), no_kill()).await;
+        assert_eq!(r.exit.code, 6, "started again from the cache");
+
+        // Removed while cached: the usual error, not a stale start.
+        std::fs::remove_file(dir.path().join("woi-late-tool")).unwrap();
+        let r = ex.run(j, no_kill()).await;
+        assert_eq!(r.exit, ExitCode::scheduler(254));
+        assert!(r.output.contains("cannot start `woi-late-tool`: No such file"), "{}", r.output);
+    }
+
+    // XC-005
+    #[tokio::test]
+    async fn path_cache_skips_files_it_cannot_execute_and_notices_a_lost_permission() {
+        use std::os::unix::fs::PermissionsExt;
+        let (first, second) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        // Not executable in the first directory: `execvp` goes on to the second.
+        std::fs::write(first.path().join("woi-tool"), "#!/bin/sh\necho first\n").unwrap();
+        write_script(&second.path().join("woi-tool"), "echo second");
+        let mut j = job("woi-tool");
+        let path = std::env::join_paths([first.path(), second.path()]).unwrap();
+        j.env.insert("PATH".to_owned(), path.to_string_lossy().into_owned());
+        let ex = exec();
+        assert_eq!(ex.run(j.clone(), no_kill()).await.output, "second\n");
+
+        // The cached file loses its execute permission: not started, 254.
+        let perms = std::fs::Permissions::from_mode(0o644);
+        std::fs::set_permissions(second.path().join("woi-tool"), perms).unwrap();
+        let r = ex.run(j, no_kill()).await;
+        assert_eq!(r.exit, ExitCode::scheduler(254));
+        assert!(r.output.contains("ermission denied"), "{}", r.output);
+    }
+
+    #[tokio::test]
+    async fn argv0_is_the_word_as_written() {
+        let dir = tempfile::tempdir().unwrap();
+        std::os::unix::fs::symlink("/bin/sh", dir.path().join("woi-sh")).unwrap();
+        let r = exec().run(job_in_path("woi-sh -c 'echo $0'", dir.path()), no_kill()).await;
+        assert_eq!((r.exit.code, r.output.as_str()), (0, "woi-sh\n"));
+    }
+
+    #[test]
+    fn path_cache_ignores_relative_path_entries_and_paths_with_a_slash() {
+        let cache = PathCache::default();
+        assert!(cache.resolve("sh", OsString::from(".:/bin:/usr/bin")).is_none());
+        assert!(
+            cache.resolve("sh", OsString::from("/nonexistent-woi::/bin")).is_none(),
+            "empty entry = current directory"
+        );
+        assert!(cache.resolve("./sh", OsString::from("/bin:/usr/bin")).is_none());
+        let (exe, _) = cache.resolve("sh", OsString::from("/nonexistent-woi:/bin:/usr/bin")).unwrap();
+        assert!(exe.is_absolute() && exe.ends_with("sh"), "{}", exe.display());
     }
 
     #[tokio::test]
