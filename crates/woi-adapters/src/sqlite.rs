@@ -625,6 +625,17 @@ impl SqliteStore {
         self.read(query_jobnet_executions).await
     }
 
+    /// The journal's events of one kind (its serde name, e.g.
+    /// `message_event_raised`) with a sequence number greater than `after`,
+    /// oldest first: a reader that waits for one kind (`jobschchkmsgevt`)
+    /// decodes only those.
+    pub async fn events_of_kind_after(&self, kind: &'static str, after: u64) -> Result<Vec<Event>, SqliteError> {
+        let Ok(after) = i64::try_from(after) else {
+            return Ok(Vec::new());
+        };
+        self.read(move |conn, site| query_events(conn, site, after, Some(kind))).await
+    }
+
     /// Every job attempt kept, newest first, as `(seq, run_seq, record)`:
     /// `seq` is the journal seq of the attempt's first recorded status
     /// (`job_runs.first_seq`, the Web API's `jbe-<seq>`), `run_seq` the
@@ -729,7 +740,7 @@ impl Store for SqliteStore {
         let Ok(after) = i64::try_from(after) else {
             return Ok(Vec::new());
         };
-        Ok(self.read(move |conn, site| query_events_after(conn, site, after)).await?)
+        Ok(self.read(move |conn, site| query_events(conn, site, after, None)).await?)
     }
 
     async fn append_with_outputs(&self, events: &[Event], outputs: &[JobOutput]) -> Result<(), StoreError> {
@@ -1184,12 +1195,12 @@ fn limit_of(limit: Option<usize>) -> i64 {
     limit.map_or(-1, |l| i64::try_from(l).unwrap_or(i64::MAX))
 }
 
-fn query_events_after(conn: &Connection, site: &Site, after: i64) -> Result<Vec<Event>, SqliteError> {
+fn query_events(conn: &Connection, site: &Site, after: i64, kind: Option<&str>) -> Result<Vec<Event>, SqliteError> {
     let mut stmt = conn
-        .prepare_cached("SELECT seq, body FROM journal WHERE seq > ?1 ORDER BY seq")
+        .prepare_cached("SELECT seq, body FROM journal WHERE seq > ?1 AND (?2 IS NULL OR kind = ?2) ORDER BY seq")
         .map_err(|e| site.err("read the journal", e))?;
     let rows = stmt
-        .query_map(params![after], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))
+        .query_map(params![after, kind], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))
         .map_err(|e| site.err("read the journal", e))?;
     let mut out = Vec::new();
     for row in rows {
@@ -1506,6 +1517,21 @@ mod tests {
         }
         let store = SqliteStore::open(&path).unwrap();
         assert_eq!(store.events_after(0).await.unwrap(), events);
+    }
+
+    #[tokio::test]
+    async fn events_of_kind_after_decodes_only_that_kind() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(dir.path().join("woi.db")).unwrap();
+        let cleared =
+            |seq: u64| Event { seq, at: t(seq as i64), kind: EventKind::MessageCountsCleared { jobnet: key("N") } };
+        let events = vec![log(1, t(1), "N"), cleared(2), log(3, t(3), "N"), cleared(4), log(5, t(5), "N")];
+        store.append(&events).await.unwrap();
+        let kind = "message_counts_cleared";
+        assert_eq!(seqs(&store.events_of_kind_after(kind, 0).await.unwrap()), vec![2, 4]);
+        assert_eq!(seqs(&store.events_of_kind_after(kind, 2).await.unwrap()), vec![4]);
+        assert!(store.events_of_kind_after(kind, 4).await.unwrap().is_empty());
+        assert!(store.events_of_kind_after("no_such_kind", 0).await.unwrap().is_empty());
     }
 
     #[tokio::test]

@@ -28,7 +28,6 @@ use woi_core::builtin::{
     TimeContext, code,
 };
 use woi_core::model::HourMinute;
-use woi_core::store::Store;
 use woi_core::{EventKind, JobnetKey, messages};
 
 use crate::out;
@@ -330,7 +329,7 @@ async fn chkmsgevt_local(o: &Opts, a: &ChkMsgEvtArgs, mut waiter: Waiter) -> Res
     let started = Utc::now();
     let mut cursor = 0;
     loop {
-        let events = match store.events_after(cursor).await {
+        let events = match store.events_of_kind_after(journal::RAISED, cursor).await {
             Ok(ev) => ev,
             Err(e) => return failed(unreadable(&e.to_string())),
         };
@@ -355,6 +354,9 @@ async fn chkmsgevt_local(o: &Opts, a: &ChkMsgEvtArgs, mut waiter: Waiter) -> Res
 mod journal {
     use woi_core::builtin::Occurrence;
     use woi_core::{Event, EventKind};
+
+    /// The journal kind of a raise (the serde name of `MessageEventRaised`).
+    pub(super) const RAISED: &str = "message_event_raised";
 
     /// The occurrence a journal event records, if it is a raise.
     pub(super) fn occurrence_of(e: &Event) -> Option<Occurrence> {

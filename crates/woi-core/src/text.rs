@@ -143,24 +143,31 @@ pub fn check_event_name(name: &str) -> Result<(), String> {
         return Err(format!("is {} bytes; at most {} allowed", legacy_len(name), limits::EVENT_NAME));
     }
     for c in name.chars() {
-        if !is_event_char(c) {
+        if !is_woi_name_char(c) {
             return Err(format!("must not contain {c:?} (allowed: letters, digits, kana, kanji and @ + _ -)"));
         }
     }
     Ok(())
 }
 
-/// The message-event character set of the Web API (spec 01 §2.2).
-pub fn is_event_char(c: char) -> bool {
+/// `WOI_NAME_CHARS` (spec 01 §2.2, spec 04 §2.3): the characters of message
+/// event names, and of the names and variable parameters the Web API
+/// accepts: half- and full-width letters and digits, hiragana, katakana,
+/// kanji and `@ + _ -`, with the code-point sets fixed by spec 04 §2.3.
+pub fn is_woi_name_char(c: char) -> bool {
     c.is_ascii_alphanumeric()
         || matches!(c, '@' | '+' | '_' | '-')
         || ('\u{FF10}'..='\u{FF19}').contains(&c) // full-width digits
-        || ('\u{FF21}'..='\u{FF3A}').contains(&c) // full-width upper
-        || ('\u{FF41}'..='\u{FF5A}').contains(&c) // full-width lower
-        || ('\u{3041}'..='\u{309F}').contains(&c) // hiragana
-        || ('\u{30A0}'..='\u{30FF}').contains(&c) // katakana
+        || ('\u{FF21}'..='\u{FF3A}').contains(&c) // full-width upper case
+        || ('\u{FF41}'..='\u{FF5A}').contains(&c) // full-width lower case
+        || ('\u{3041}'..='\u{3096}').contains(&c) // hiragana
+        || ('\u{309D}'..='\u{309F}').contains(&c) // hiragana iteration marks, yori
+        || ('\u{30A1}'..='\u{30FA}').contains(&c) // katakana
+        || ('\u{30FC}'..='\u{30FF}').contains(&c) // prolonged sound mark, iteration marks, koto
         || ('\u{4E00}'..='\u{9FFF}').contains(&c) // CJK unified ideographs
         || ('\u{3400}'..='\u{4DBF}').contains(&c) // extension A
+        || ('\u{F900}'..='\u{FAFF}').contains(&c) // compatibility ideographs
+        || c == '\u{3005}' // 々
 }
 
 /// Copy-start suffixes: 1–30 bytes of `[A-Za-z0-9-]`, first character alphanumeric.
@@ -237,6 +244,18 @@ mod tests {
         assert_eq!(legacy_len("日本"), 4);
         assert_eq!(legacy_len("ｱｲ"), 2);
         assert_eq!(legacy_len("aあ"), 3);
+    }
+
+    // spec 04 §2.3: the code-point sets of WOI_NAME_CHARS, the same for
+    // event names in definitions and in the Web API.
+    #[test]
+    fn event_names_take_exactly_the_woi_name_chars() {
+        for ok in ["佐々木", "EV\u{F900}", "ヴー", "ゝゞゟ", "ヽヾヿ", "ＡＺａｚ０９", "a@b+c_d-e"] {
+            assert_eq!(check_event_name(ok), Ok(()), "{ok}");
+        }
+        for bad in ["EV・", "EV゠", "EV\u{3097}", "EV\u{30FB}", "ｶﾅ", "A B", "A\u{3000}B", "a.b", "EV😀"] {
+            assert!(check_event_name(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -85,7 +85,15 @@ pub async fn read_body(headers: &HeaderMap, body: Body) -> Result<Vec<u8>, ApiEr
             return Err(ApiError::UnsupportedMediaType(media.to_string()));
         }
     }
-    let bytes = axum::body::to_bytes(body, MAX_BODY).await.map_err(|_| ApiError::TooLarge(MAX_BODY))?;
+    let bytes = axum::body::to_bytes(body, MAX_BODY).await.map_err(|e| {
+        // Over the limit while reading (no or a wrong Content-Length) is 413;
+        // a body that breaks off or has broken chunked framing is malformed.
+        if e.into_inner().downcast_ref::<http_body_util::LengthLimitError>().is_some() {
+            ApiError::TooLarge(MAX_BODY)
+        } else {
+            ApiError::Internal { detail: "the request body could not be read".into(), bad_request: true }
+        }
+    })?;
     Ok(bytes.to_vec())
 }
 
@@ -188,23 +196,7 @@ pub fn invalid(key: &str, value: &str) -> ApiError {
     ApiError::InvalidParam { name: key.to_string(), value: value.to_string() }
 }
 
-/// `WOI_NAME_CHARS` (spec 04 §2.3): half- and full-width letters and digits,
-/// hiragana, katakana, kanji and `@ + _ -`.
-pub fn is_woi_name_char(c: char) -> bool {
-    c.is_ascii_alphanumeric()
-        || matches!(c, '@' | '+' | '_' | '-')
-        || ('\u{FF10}'..='\u{FF19}').contains(&c) // full-width digits
-        || ('\u{FF21}'..='\u{FF3A}').contains(&c) // full-width upper case
-        || ('\u{FF41}'..='\u{FF5A}').contains(&c) // full-width lower case
-        || ('\u{3041}'..='\u{3096}').contains(&c) // hiragana
-        || ('\u{309D}'..='\u{309F}').contains(&c) // hiragana iteration marks, yori
-        || ('\u{30A1}'..='\u{30FA}').contains(&c) // katakana
-        || ('\u{30FC}'..='\u{30FF}').contains(&c) // prolonged sound mark, iteration marks, koto
-        || ('\u{4E00}'..='\u{9FFF}').contains(&c) // CJK unified ideographs
-        || ('\u{3400}'..='\u{4DBF}').contains(&c) // extension A
-        || ('\u{F900}'..='\u{FAFF}').contains(&c) // compatibility ideographs
-        || c == '\u{3005}' // 々
-}
+pub use woi_core::text::is_woi_name_char;
 
 /// A name of `WOI_NAME_CHARS`, 1 to `max` legacy bytes (D7).
 pub fn is_woi_name(value: &str, max: usize) -> bool {
