@@ -1005,6 +1005,7 @@ impl Row {
         let keep_key = match head.kind.as_str() {
             "log" | "job_message" => None,
             "job_status" => Some(format!("job:{}", head.job.unwrap_or(0))),
+            "job_flags" => Some(format!("flags:{}", head.job.unwrap_or(0))),
             "message_event" => Some(format!("event:{}", head.event.unwrap_or_default())),
             other => Some(other.to_owned()),
         };

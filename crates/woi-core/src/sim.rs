@@ -480,6 +480,9 @@ pub fn render_event(e: &ReportEvent) -> String {
             None => format!("{t} job {jobnet}/{job} ({name}) {status}"),
         },
         EventKind::JobMessage { jobnet, job, text } => format!("{t} job {jobnet}/{job} message {text}"),
+        EventKind::JobFlags { jobnet, job, disabled, paused } => {
+            format!("{t} job {jobnet}/{job} flags disabled={disabled} paused={paused}")
+        }
         EventKind::Log { level, message, .. } => format!("{t} log {} {message}", level.as_str()),
         EventKind::MessageEvent { jobnet, event, counted: true, count, .. } => {
             format!("{t} event {event} counted by {jobnet} count={count}")

@@ -295,6 +295,19 @@ pub enum EventKind {
         /// Attempt number.
         attempt: u32,
     },
+    /// An operator disabled or enabled, paused or continued a job: the
+    /// flags that outlive runs (a disabled job is skipped in every run until
+    /// enabled), kept so that they survive a restart.
+    JobFlags {
+        /// The jobnet.
+        jobnet: JobnetKey,
+        /// Job number.
+        job: u16,
+        /// Disabled by an operator.
+        disabled: bool,
+        /// Paused by an operator.
+        paused: bool,
+    },
     /// A line appended to a job's history (execution-control messages).
     JobMessage {
         /// The jobnet.
@@ -1367,6 +1380,15 @@ impl Engine {
         if def.is_jobnet_icon() {
             let target = def.jobnet.clone().unwrap_or_default();
             let key = JobnetKey::new(&inst.key.project, &target);
+            if def.valid_only_on_startup_days && !self.runs_on_own_startup_day(id.instance, &key) {
+                // Not a startup day of the child: the icon is treated as
+                // disabled for this run and its successors go on (spec 01 §3.6).
+                let text = format!("jobnet {key}: not a startup day of the jobnet; skipped for this run");
+                self.record(EventKind::JobMessage { jobnet: inst.key.clone(), job: def.number, text });
+                self.instances[id.instance as usize].jobs[id.index as usize].skipped = true;
+                self.set_job_status(id, JobStatus::Disabled, None);
+                return;
+            }
             let vparam = inst.vparam.clone();
             self.instances[id.instance as usize].jobs[id.index as usize].attempt += 1;
             self.instances[id.instance as usize].jobs[id.index as usize].started_at = Some(self.now);
@@ -1403,6 +1425,34 @@ impl Engine {
             }
         }
         self.acquire_slot(id);
+    }
+
+    /// Whether the operating day of the run of instance `i` (the day its
+    /// top-level jobnet was scheduled for, or today for an operator start) is
+    /// a startup day of jobnet `key`.
+    fn runs_on_own_startup_day(&self, i: u32, key: &JobnetKey) -> bool {
+        let mut top = i;
+        while let Some(p) = self.instances[top as usize].parent {
+            top = p.instance;
+        }
+        let inst = &self.instances[top as usize];
+        let day = inst.run_day.unwrap_or_else(|| {
+            crate::calendar::operating_day(self.env.tz, crate::calendar::day_change_of(&self.env, &inst.def), self.now)
+        });
+        crate::startup::is_startup_day(&self.env, &self.env.templates, key, day)
+    }
+
+    /// Record the operator flags of a job ([`EventKind::JobFlags`]).
+    fn record_flags(&mut self, id: JobId) {
+        let inst = &self.instances[id.instance as usize];
+        let j = &inst.jobs[id.index as usize];
+        let kind = EventKind::JobFlags {
+            jobnet: inst.key.clone(),
+            job: inst.def.jobs[id.index as usize].number,
+            disabled: j.disabled,
+            paused: j.paused,
+        };
+        self.record(kind);
     }
 
     fn set_held(&mut self, id: JobId, held: bool) {

@@ -385,6 +385,7 @@ impl Engine {
             return Err(not_allowed("pause", format!("job {name}"), st));
         }
         self.instances[id.instance as usize].jobs[id.index as usize].paused = true;
+        self.record_flags(id);
         if st == JobStatus::Waiting {
             self.set_job_status(id, JobStatus::Paused, None);
         }
@@ -403,6 +404,7 @@ impl Engine {
         }
         let held = j.held;
         self.instances[id.instance as usize].jobs[id.index as usize].paused = false;
+        self.record_flags(id);
         if st == JobStatus::Paused {
             let running = self.instances[id.instance as usize].status.is_running();
             self.set_held(id, false);
@@ -428,6 +430,7 @@ impl Engine {
             return Err(not_allowed("disable", format!("job {name}"), st));
         }
         self.instances[id.instance as usize].jobs[id.index as usize].disabled = true;
+        self.record_flags(id);
         if st == JobStatus::Waiting {
             self.set_job_status(id, JobStatus::Disabled, None);
             self.worklist.push_back(id);
@@ -449,6 +452,7 @@ impl Engine {
             ));
         }
         self.instances[id.instance as usize].jobs[id.index as usize].disabled = false;
+        self.record_flags(id);
         if st == JobStatus::Disabled {
             self.set_job_status(id, JobStatus::Waiting, None);
             self.worklist.push_back(id);

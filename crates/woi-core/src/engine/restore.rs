@@ -212,6 +212,15 @@ impl Engine {
                 true
             }
             EventKind::JobMessage { .. } | EventKind::Log { .. } | EventKind::JobOutput { .. } => true,
+            EventKind::JobFlags { jobnet, job, disabled, paused } => {
+                let Some(&i) = self.by_key.get(jobnet) else { return false };
+                let inst = &mut self.instances[i as usize];
+                let Some(&index) = inst.flow.index.get(job) else { return false };
+                let j = &mut inst.jobs[index as usize];
+                j.disabled = *disabled;
+                j.paused = *paused;
+                true
+            }
         }
     }
 
@@ -466,6 +475,29 @@ mod tests {
         let r = Engine::replay(env.clone(), EngineConfig::from_env(&env), t0, &journal);
         assert_eq!(r.jobnet(&key).map(|v| v.queued_runs), Some(2));
         assert_eq!(r.event_counts(&key).iter().map(|c| c.count).collect::<Vec<_>>(), vec![0, 2]);
+    }
+
+    // Job disable (spec 01 §3.3.4) across a restart: the flag is journaled (JobFlags).
+    #[test]
+    fn an_operator_disabled_job_stays_disabled_after_a_restart() {
+        let env = env(CHAIN);
+        let key = JobnetKey::new("P", "N");
+        let t0 = t("2026-04-01T09:00:00+09:00");
+        let mut e = Engine::new(env.clone(), EngineConfig::from_env(&env), t0);
+        let id = e.job_id(&key, "2").expect("job 2");
+        e.disable_job(t0, id).expect("disabled");
+        let mut journal = Vec::new();
+        drain(&mut e, &mut journal);
+        let (mut r, _) = Engine::restore(env.clone(), EngineConfig::from_env(&env), t0, &journal);
+        r.start_jobnet(t0, &key, None).expect("start");
+        let started = drain(&mut r, &mut journal);
+        for (id, a) in started {
+            r.handle_job_ended(t0, id, a, ExitCode::from_command(0));
+        }
+        let started = drain(&mut r, &mut journal);
+        assert!(started.is_empty(), "job 2 is disabled: nothing more starts ({started:?})");
+        assert_eq!(r.jobs(&key)[1].status, JobStatus::Disabled);
+        assert_eq!(r.jobnet(&key).map(|n| n.status), Some(JobnetStatus::Completed));
     }
 
     #[test]
