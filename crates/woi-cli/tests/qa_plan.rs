@@ -458,3 +458,115 @@ fn model_048_validation_operating_day_order_and_rule_texts() {
     let (code, out) = validate(&ok);
     assert_eq!(code, 0, "{out}");
 }
+
+/// §2.7 / §3.12 step 1 (QA F2): `add` is one of the base rules, so `add` alone gives just the added days
+/// (reason `added`), not every day. `remove` alone and no rule at all still give every day (minus the removed).
+#[test]
+fn spec_3_12_add_only_gives_just_the_added_days() {
+    let defs = format!(
+        "{}{}{}",
+        jobnet("ONLYADD", "{ time = \"09:00\" }", "add = [\"2027-11-25\"]"),
+        jobnet("ONLYREMOVE", "{ time = \"10:00\" }", "remove = [\"2027-11-25\"]"),
+        jobnet("NORULE", "{ time = \"11:00\" }", ""),
+    );
+    assert_eq!(
+        plan(&defs, "2027-11-24", "2027-11-26", None),
+        [
+            row("2027-11-24T10:00:00+09:00", "2027-11-24", "P/ONLYREMOVE", "every day"),
+            row("2027-11-24T11:00:00+09:00", "2027-11-24", "P/NORULE", "every day"),
+            row("2027-11-25T09:00:00+09:00", "2027-11-25", "P/ONLYADD", "added"),
+            row("2027-11-25T11:00:00+09:00", "2027-11-25", "P/NORULE", "every day"),
+            row("2027-11-26T10:00:00+09:00", "2027-11-26", "P/ONLYREMOVE", "every day"),
+            row("2027-11-26T11:00:00+09:00", "2027-11-26", "P/NORULE", "every day"),
+        ]
+    );
+}
+
+/// America/New_York, day change 02:30, times 02:30 and 02:00 (the 02:00 is on the next calendar date).
+const DST_DC_0230: &str = "[environment]\ntimezone = \"America/New_York\"\n\
+    [[calendar]]\nname = \"DC\"\nday_change = \"02:30\"\n";
+
+/// §3.9 DST (QA F1): on 2027-03-14 the 02:00 start of operating day 03-13, the day change and the 02:30 start
+/// of operating day 03-14 all become 03:00 EDT. One start there, owned by operating day 03-14 (03:00 EDT lies in
+/// its span, not in 03-13's `[03-13 02:30 EST, 03-14 03:00 EDT)`), whatever range is asked for.
+#[test]
+fn spec_3_9_dst_start_merged_onto_day_change_belongs_to_new_operating_day() {
+    let defs = format!(
+        "{DST_DC_0230}{}{}",
+        jobnet("DCJ", "{ times = [\"02:30\", \"02:00\"] }", "calendars = [\"DC\"]"),
+        jobnet("SAT", "{ times = [\"02:30\", \"02:00\"] }", "calendars = [\"DC\"], weekly = [\"Sat\"]"),
+    );
+    assert_eq!(
+        plan(&defs, "2027-03-13", "2027-03-14", Some("P/DCJ")),
+        [
+            row("2027-03-13T02:30:00-05:00", "2027-03-13", "P/DCJ", "every day"),
+            row("2027-03-14T03:00:00-04:00", "2027-03-14", "P/DCJ", "every day"),
+            row("2027-03-15T02:00:00-04:00", "2027-03-14", "P/DCJ", "every day"),
+        ]
+    );
+    assert_eq!(plan(&defs, "2027-03-13", "2027-03-13", Some("P/DCJ")).len(), 1);
+    assert_eq!(
+        plan(&defs, "2027-03-14", "2027-03-14", Some("P/DCJ")),
+        [
+            row("2027-03-14T03:00:00-04:00", "2027-03-14", "P/DCJ", "every day"),
+            row("2027-03-15T02:00:00-04:00", "2027-03-14", "P/DCJ", "every day"),
+        ]
+    );
+    // Saturdays only: Saturday's 02:00 start is not lost; it belongs to Sunday 03-14 and keeps its reason.
+    let sat = [
+        row("2027-03-13T02:30:00-05:00", "2027-03-13", "P/SAT", "weekly Sat"),
+        row("2027-03-14T03:00:00-04:00", "2027-03-14", "P/SAT", "weekly Sat"),
+    ];
+    assert_eq!(plan(&defs, "2027-03-13", "2027-03-19", Some("P/SAT")), sat);
+    assert_eq!(plan(&defs, "2027-03-14", "2027-03-19", Some("P/SAT")), sat[1..]);
+}
+
+/// §3.9 DST (QA F1): `woi plan` and `woi simulate` agree over the 2027-03-14 spring-forward day: every planned
+/// start inside the simulated window fires once, at the planned instant, for the planned operating day, and runs.
+#[test]
+fn spec_3_9_dst_plan_and_simulate_agree_on_spring_forward_day() {
+    let defs = format!(
+        "{DST_DC_0230}{}{}",
+        jobnet("DCJ", "{ times = [\"02:30\", \"02:00\"] }", "calendars = [\"DC\"]"),
+        jobnet("SAT", "{ times = [\"02:30\", \"02:00\"] }", "calendars = [\"DC\"], weekly = [\"Sat\"]"),
+    );
+    let dir = tempfile::tempdir().expect("qa");
+    let file = dir.path().join("defs.toml");
+    let script = dir.path().join("script.toml");
+    std::fs::write(&file, &defs).expect("qa");
+    std::fs::write(
+        &script,
+        "start = \"2027-03-12T03:00:00\"\nuntil = \"2027-03-16T02:15:00\"\ndefaults = { duration = \"5m\" }\n",
+    )
+    .expect("qa");
+    let (code, stdout, stderr) =
+        run(&["simulate", file.to_str().expect("qa"), "--script", script.to_str().expect("qa"), "--json"]);
+    assert_eq!(code, 0, "woi simulate failed: {stderr}");
+    let v: serde_json::Value = serde_json::from_str(&stdout).expect("qa");
+    let events = v["events"].as_array().expect("qa");
+    let text = |e: &serde_json::Value, k: &str| e[k].as_str().unwrap_or_default().to_string();
+    for jobnet in ["P/DCJ", "P/SAT"] {
+        // Operating days 03-12 .. 03-15 cover the window [03-12 03:00, 03-16 02:15] except 03-12's 02:30.
+        let planned: Vec<(String, String)> = plan(&defs, "2027-03-12", "2027-03-15", Some(jobnet))
+            .into_iter()
+            .filter(|r| r.0.as_str() != "2027-03-12T02:30:00-05:00")
+            .map(|r| (r.0, r.1))
+            .collect();
+        let of = |e: &&serde_json::Value| text(e, "jobnet") == jobnet;
+        let triggered: Vec<(String, String)> = events
+            .iter()
+            .filter(of)
+            .filter(|e| text(e, "type") == "start_triggered")
+            .map(|e| (text(e, "at"), text(e, "operating_day")))
+            .collect();
+        let started: Vec<String> = events
+            .iter()
+            .filter(of)
+            .filter(|e| text(e, "type") == "jobnet_status" && text(e, "status") == "executing")
+            .map(|e| text(e, "at"))
+            .collect();
+        assert_eq!(triggered, planned, "{jobnet}: start triggers vs plan");
+        assert_eq!(started, planned.iter().map(|p| p.0.clone()).collect::<Vec<_>>(), "{jobnet}: runs vs plan");
+        assert!(planned.iter().any(|p| p.0 == "2027-03-14T03:00:00-04:00"), "{jobnet}: {planned:?}");
+    }
+}

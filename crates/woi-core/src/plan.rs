@@ -15,6 +15,16 @@
 //! When two times of one jobnet become the same instant that way (e.g. an
 //! interval's 02:00 and 02:30 on a spring-forward day), the jobnet starts
 //! once: the instants of one jobnet strictly increase.
+//!
+//! A start belongs to the operating day its instant lies in. A start of
+//! operating day *D* can only leave *D*'s span one way: a time earlier than
+//! the day-change time (so on the next calendar date) inside a
+//! spring-forward gap that also swallows the day-change time, so that both
+//! become the instant the gap ends, which is when operating day *D+1*
+//! begins. Such a start belongs to *D+1*: when *D+1* has a start at that
+//! instant too, they are one start, *D+1*'s (with its reason); otherwise it
+//! is listed for *D+1* with *D*'s reason. Either way the jobnet starts once
+//! there, and the engine, which begins *D+1* at that instant, fires it.
 
 use std::collections::HashMap;
 use std::ops::ControlFlow;
@@ -354,6 +364,8 @@ struct Group {
     days: usize,
     /// Its last start so far (the starts of a jobnet strictly increase).
     last: i64,
+    /// Its day-change time.
+    dct: HourMinute,
 }
 
 /// What the starts of one entry share: operating day, local instant, instant, reason.
@@ -385,10 +397,13 @@ where
     if from > to || jobnets.is_empty() {
         return 0;
     }
-    let dates: Vec<NaiveDate> = from.iter_days().take_while(|d| *d <= to).collect();
+    // The day before `from` too: one of its starts may belong to `from` (see the module documentation).
+    let first = from.pred_opt().unwrap_or(from);
+    let hidden = usize::from(first < from);
+    let dates: Vec<NaiveDate> = first.iter_days().take_while(|d| *d <= to).collect();
     let ndays = dates.len();
-    let mut planner = Planner::new(env, &env.templates, from, to, jobnets.iter().map(|(k, _)| *k));
-    let mut local = LocalDays::new(env.tz, from, to.succ_opt().unwrap_or(to));
+    let mut planner = Planner::new(env, &env.templates, first, to, jobnets.iter().map(|(k, _)| *k));
+    let mut local = LocalDays::new(env.tz, first, to.succ_opt().unwrap_or(to));
 
     // The reason of each day of each startup-day class, spelled out once per class and reason.
     let mut reasons: Vec<StartReason> = Vec::new();
@@ -410,7 +425,7 @@ where
             None => {
                 let dct = day_change_of(env, def);
                 let Some(days) = planner.class(c) else { continue };
-                let Ok(skip) = usize::try_from((from - days.first()).num_days()) else { continue };
+                let Ok(skip) = usize::try_from((first - days.first()).num_days()) else { continue };
                 let slot = class_days.len();
                 let mut ids: HashMap<ReasonKey, u32> = HashMap::new();
                 let mut prev: Option<(ReasonKey, u32)> = None;
@@ -452,7 +467,7 @@ where
                 // A time before the day-change time falls on the next calendar date.
                 let start = all_times.len();
                 all_times.extend(v.key().2.iter().map(|t| (*t, usize::from(*t < dct))));
-                groups.push(Group { members: vec![n], times: start..all_times.len(), days: slot, last: i64::MIN });
+                groups.push(Group { members: vec![n], times: start..all_times.len(), days: slot, last: i64::MIN, dct });
                 v.insert(groups.len() - 1);
             }
         }
@@ -472,13 +487,29 @@ where
             if reason == NO_DAY {
                 continue;
             }
+            // Operating day D+1 begins here; a start of D at that instant belongs to D+1.
+            let mut next_day: Option<i64> = None;
             for (t, next_date) in all_times.get(group.times.clone()).unwrap_or(&[]) {
                 let (at, offset) = local.instant(di + next_date, *t);
                 if at <= group.last {
+                    if at == group.last {
+                        // D's start moved into this day (D+1) and this day's own start are one start: this day's.
+                        for e in waiting.iter_mut().filter(|e| e.group == g && e.at == at && e.day == day) {
+                            e.reason = reason;
+                        }
+                    }
                     continue;
                 }
                 group.last = at;
-                fresh.push(Entry { at, offset, group: g, day, reason });
+                let mut owner = day;
+                if *next_date == 1 && at >= *next_day.get_or_insert_with(|| local.instant(di + 1, group.dct).0) {
+                    if di + 1 >= ndays {
+                        // It belongs to the operating day after the range.
+                        continue;
+                    }
+                    owner = day.saturating_add(1);
+                }
+                fresh.push(Entry { at, offset, group: g, day: owner, reason });
             }
         }
         // Every start of a later operating day is at or after the earliest day change of the next one.
@@ -510,6 +541,10 @@ where
             }
             let mut shown: Option<(u32, Option<Shared<'_>>)> = None;
             for (m, k) in &ties {
+                if merged.get(i + *k as usize).is_some_and(|e| (e.day as usize) < hidden) {
+                    // A start of the day before the range.
+                    continue;
+                }
                 let common = match shown {
                     Some((shown_k, common)) if shown_k == *k => common,
                     _ => {
@@ -755,6 +790,63 @@ mod tests {
         };
         assert_eq!(at(&defs("00:00"), "2025-04-01", "2025-04-01"), ["2025-04-01T04:00:00+09:00"]);
         assert_eq!(at(&defs("06:00"), "2025-04-01", "2025-04-01"), ["2025-04-02T04:00:00+09:00"]);
+    }
+
+    /// QA F1: a start of operating day D that the spring-forward gap puts on D+1's day change belongs to D+1.
+    #[test]
+    fn dst_start_on_next_day_change_belongs_to_the_next_operating_day() {
+        let env = env_of(&format!(
+            "[environment]\ntimezone = \"America/New_York\"\n[[calendar]]\nname = \"DC\"\nday_change = \"02:30\"\n{}{}",
+            jobnet("A", "start = { times = [\"02:30\", \"02:00\"] }\nstartup_days = { calendars = [\"DC\"] }"),
+            jobnet(
+                "B",
+                "start = { times = [\"02:30\", \"02:00\"] }\nstartup_days = { calendars = [\"DC\"], weekly = [\"Sat\"] }"
+            ),
+        ));
+        let rows = |from: &str, to: &str| {
+            plan(&env, d(from), d(to), None)
+                .iter()
+                .map(|s| format!("{} {} {} {}", s.local.to_rfc3339(), s.operating_day, s.jobnet, s.reason))
+                .collect::<Vec<_>>()
+        };
+        let both = [
+            "2027-03-14T03:00:00-04:00 2027-03-14 P/A every day",
+            "2027-03-14T03:00:00-04:00 2027-03-14 P/B weekly Sat",
+        ];
+        assert_eq!(rows("2027-03-13", "2027-03-14")[2..4], both);
+        assert_eq!(rows("2027-03-14", "2027-03-14")[..2], both);
+        assert_eq!(
+            rows("2027-03-13", "2027-03-13"),
+            [
+                "2027-03-13T02:30:00-05:00 2027-03-13 P/A every day",
+                "2027-03-13T02:30:00-05:00 2027-03-13 P/B weekly Sat"
+            ]
+        );
+        // The engine's next start: after 03-13 02:30 EST comes 03:00 EDT, for operating day 03-14.
+        let next = next_start_after(&env, &JobnetKey::new("P", "A"), t("2027-03-13T02:30:00-05:00")).unwrap();
+        assert_eq!((next.at, next.operating_day), (t("2027-03-14T03:00:00-04:00"), d("2027-03-14")));
+        let next = next_start_after(&env, &JobnetKey::new("P", "A"), next.at).unwrap();
+        assert_eq!(next.at, t("2027-03-15T02:00:00-04:00"));
+        // Merged with the next day's own start: the next day's reason.
+        let env = env_of(&format!(
+            "[environment]\ntimezone = \"America/New_York\"\n[[calendar]]\nname = \"DC\"\nday_change = \"02:30\"\n{}",
+            jobnet(
+                "C",
+                "start = { times = [\"02:30\", \"02:00\"] }\nstartup_days = { calendars = [\"DC\"], weekly = [\"Sat\", \"Sun\"] }"
+            ),
+        ));
+        let merged: Vec<_> = plan(&env, d("2027-03-13"), d("2027-03-14"), None)
+            .iter()
+            .map(|s| (s.operating_day, s.reason.to_string()))
+            .collect();
+        assert_eq!(
+            merged,
+            [
+                (d("2027-03-13"), "weekly Sat".to_string()),
+                (d("2027-03-14"), "weekly Sun".to_string()),
+                (d("2027-03-14"), "weekly Sun".to_string())
+            ]
+        );
     }
 
     #[test]

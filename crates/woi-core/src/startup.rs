@@ -4,9 +4,12 @@
 //!
 //! The computation, for one jobnet:
 //! 1. **base** days = union of `weekly`, `monthly_dates`, `monthly_weekdays`,
-//!    `annual_dates`, `annual_weekdays`, `business_days`, `templates` and the
-//!    `base_jobnet`'s startup days — or **every day** when none of these is
-//!    given — plus `add`, minus `remove`;
+//!    `annual_dates`, `annual_weekdays`, `business_days`, `templates`, the
+//!    `base_jobnet`'s startup days and `add` (spec 01 §2.7, §3.12 step 1) —
+//!    or **every day** when none of these is given — minus `remove`. So `add`
+//!    alone gives just the added days, `remove` alone every day but the
+//!    removed ones; `calendars`, `holiday` and the other modifiers are not
+//!    base rules;
 //! 2. every base day moves by `offset_days`;
 //! 3. a base day that is a holiday (union of the holidays of `calendars`,
 //!    default SYSTEM_CALENDAR) is kept (`run_anyway`), dropped
@@ -194,7 +197,7 @@ pub enum HolidayNote {
 /// `template T`, `base jobnet N`, `added`, `fine adjustment`, `bit pattern 2026`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Rule {
-    /// No base rule is given: every day.
+    /// No base rule (not even `add`) is given: every day.
     EveryDay,
     /// `weekly`.
     Weekly(Weekday),
@@ -761,7 +764,9 @@ impl<'e> Planner<'e> {
             && spec.annual_weekdays.is_empty()
             && spec.business_days.is_empty()
             && spec.templates.is_empty()
-            && spec.base_jobnet.is_none());
+            && spec.base_jobnet.is_none()
+            && spec.add.is_empty());
+        // `add` is a base rule too (spec 01 §2.7, §3.12 step 1): `add` alone is not "every day".
         if !has_rule {
             let r = push_rule(&mut rules, Rule::EveryDay);
             base.fill(Mark::rule(r));
@@ -1196,6 +1201,29 @@ mod tests {
         // The first rule in the documented order gives the reason.
         assert_eq!(reason(&env, "2025-09-01").as_deref(), Some("weekly Mon"));
         assert_eq!(reason(&env, "2025-09-03").as_deref(), Some("added"));
+    }
+
+    #[test]
+    fn spec_3_12_add_only_gives_just_the_added_days() {
+        let env = one("", "add = [\"2027-11-25\"]");
+        assert_eq!(days_of(&env, "2027-11-20", "2027-11-30"), ["2027-11-25"]);
+        assert_eq!(reason(&env, "2027-11-25").as_deref(), Some("added"));
+        // With `remove` too: the added days minus the removed ones.
+        let env = one("", "add = [\"2027-11-25\", \"2027-11-26\"]\nremove = [\"2027-11-26\"]");
+        assert_eq!(days_of(&env, "2027-11-20", "2027-11-30"), ["2027-11-25"]);
+        // `remove` alone: every day but the removed ones.
+        let env = one("", "remove = [\"2027-11-25\"]");
+        assert_eq!(days_of(&env, "2027-11-24", "2027-11-26"), ["2027-11-24", "2027-11-26"]);
+        // No rule at all: every day; a calendar reference is not a base rule.
+        let env = one("[[calendar]]\nname = \"C\"", "calendars = [\"C\"]");
+        assert_eq!(days_of(&env, "2027-11-24", "2027-11-26"), ["2027-11-24", "2027-11-25", "2027-11-26"]);
+        assert_eq!(reason(&env, "2027-11-24").as_deref(), Some("every day"));
+        // `add` with calendars and a holiday on the added day: the holiday rule applies to it.
+        let env = one(
+            "[[calendar]]\nname = \"C\"\nholidays = [\"2027-11-25\"]",
+            "add = [\"2027-11-25\"]\ncalendars = [\"C\"]\nholiday = { shift_after = 2 }",
+        );
+        assert_eq!(days_of(&env, "2027-11-20", "2027-11-30"), ["2027-11-26"]);
     }
 
     #[test]
