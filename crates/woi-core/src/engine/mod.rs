@@ -741,6 +741,10 @@ struct Instance {
     vars: BTreeMap<String, String>,
     /// Scheduled operating day of the run (`None` for operator starts).
     run_day: Option<NaiveDate>,
+    /// Start occurrences whose time arrived (operating day, local time of
+    /// day), recent days only: a start re-armed from changed calendars never
+    /// fires twice (see `schedule.rs`).
+    fired: Vec<(NaiveDate, chrono::NaiveTime)>,
 }
 
 impl Instance {
@@ -779,6 +783,7 @@ impl Instance {
             held_status: None,
             vars: BTreeMap::new(),
             run_day: None,
+            fired: Vec::new(),
         }
     }
 }

@@ -9,7 +9,13 @@
 //! - a jobnet whose definition did not change keeps its state untouched;
 //! - new jobnets start `Waiting`; removed jobnets disappear;
 //! - start times and day changes are re-armed for every jobnet whose
-//!   definition or place in the hierarchy changed.
+//!   definition or place in the hierarchy changed;
+//! - when calendars (day-change time, holidays), templates, the time zone or
+//!   other jobnets changed, every other top-level jobnet keeps its state but
+//!   gets its day change and next start recomputed from the new definitions
+//!   (spec 01 §3.9, MODEL-085, §3.12 step 5): a start still ahead on the
+//!   current operating day is kept, one whose time already arrived is not
+//!   repeated.
 //!
 //! The change is refused as a whole, changing nothing, when a changed or
 //! removed jobnet is executing (or in warning), or when a new link names a
@@ -24,6 +30,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use super::{Engine, EventKind, Flow, Instance, JobRt, JobnetStatus, Refusal, TimerKind};
+use crate::calendar::day_change_of;
 use crate::defs::{Environment, JobnetKey};
 use crate::model::JobDef;
 
@@ -73,7 +80,7 @@ impl Engine {
             return Ok(report);
         }
         let old_inner = inner_jobnets(&self.env);
-        self.env = env;
+        let old_env = std::mem::replace(&mut self.env, env);
         let new_inner = inner_jobnets(&self.env);
         // Unchanged jobnets take the new (equal) definitions.
         let keys: Vec<(JobnetKey, u32)> = self.by_key.iter().map(|(k, &i)| (k.clone(), i)).collect();
@@ -104,7 +111,7 @@ impl Engine {
         // Re-arm what changed: definitions, new jobnets, or a new place in the hierarchy.
         let rearm: BTreeSet<&JobnetKey> =
             report.changed.iter().chain(&report.added).chain(old_inner.symmetric_difference(&new_inner)).collect();
-        for key in rearm {
+        for &key in &rearm {
             let Some(&i) = self.by_key.get(key) else { continue };
             if self.instances[i as usize].copy_of.is_some() {
                 continue;
@@ -116,6 +123,32 @@ impl Engine {
                 self.schedule_instance(i, now);
             } else {
                 self.instances[i as usize].next_start = None;
+            }
+        }
+        // The others keep their state, but their schedule is recomputed when
+        // something it may depend on changed: calendars (day-change time,
+        // holidays), templates, the time zone, or other jobnets (base jobnets)
+        // (spec 01 §3.9, MODEL-085, §3.12 step 5).
+        let schedules_may_move = old_env.tz != self.env.tz
+            || old_env.calendars != self.env.calendars
+            || old_env.templates != self.env.templates
+            || !report.changed.is_empty()
+            || !report.removed.is_empty();
+        if schedules_may_move {
+            let others: Vec<u32> = self
+                .by_key
+                .iter()
+                .filter(|&(k, &i)| {
+                    !rearm.contains(k)
+                        && self.instances[i as usize].top_level
+                        && self.instances[i as usize].copy_of.is_none()
+                })
+                .map(|(_, &i)| i)
+                .collect();
+            for i in others {
+                let def = &self.instances[i as usize].def;
+                let moved = day_change_of(&old_env, def) != day_change_of(&self.env, def) || old_env.tz != self.env.tz;
+                self.reschedule_from_definitions(i, moved);
             }
         }
         self.record(EventKind::DefinitionsApplied {

@@ -6,10 +6,13 @@
 //!   239 ("the job-management environment stopped while the job was
 //!   running"); its jobnet starts nothing more and ends abnormally
 //!   (MODEL-009, XC-010);
-//! - a day change that passed while down is processed once;
+//! - a day change that passed while down is processed once (a jobnet the
+//!   journal does not mention counts as scheduled for the day of the last
+//!   record, so a carry-over is not lost);
 //! - planned starts that passed while down follow the jobnet's
-//!   [`MissedStart`] policy; a start recorded as triggered is never repeated,
-//!   so every occurrence starts at most once, even across restarts.
+//!   [`MissedStart`] policy; a start recorded as triggered is never repeated
+//!   (not even when a new day-change time moved it to another instant), so
+//!   every occurrence starts at most once, even across restarts.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -196,9 +199,10 @@ impl Engine {
                 let def = self.instances[s as usize].def.clone();
                 self.make_copy(s, &def, suffix).is_ok()
             }
-            EventKind::StartTriggered { jobnet, planned, .. } => {
+            EventKind::StartTriggered { jobnet, planned, operating_day } => {
                 let Some(&i) = self.by_key.get(jobnet) else { return false };
                 last_trigger.insert(i, *planned);
+                self.note_fired(i, *operating_day, *planned);
                 true
             }
             EventKind::StartMissed { jobnet, planned, .. } => {
@@ -288,18 +292,20 @@ impl Engine {
                 continue;
             }
             let today = self.day_of_instant(i, now);
-            if self.instances[i as usize].day.is_some_and(|d| d != today) {
+            // A jobnet the journal says nothing about was scheduled for the
+            // day of the last record (so a carry-over of a jobnet that never
+            // ran is not lost, spec 01 §3.4.2).
+            let day = self.instances[i as usize].day.or_else(|| last_at.map(|at| self.day_of_instant(i, at)));
+            let day = day.unwrap_or(today);
+            // The day change sees whether the day that ended was a startup day.
+            let startup =
+                crate::startup::is_startup_day(&self.env, &self.env.templates, &self.instances[i as usize].key, day);
+            let inst = &mut self.instances[i as usize];
+            inst.day = Some(day);
+            inst.startup_day = startup;
+            if day != today {
                 self.day_change(i);
-            } else if self.instances[i as usize].day.is_none() {
-                let startup = crate::startup::is_startup_day(
-                    &self.env,
-                    &self.env.templates,
-                    &self.instances[i as usize].key,
-                    today,
-                );
-                let inst = &mut self.instances[i as usize];
-                inst.day = Some(today);
-                inst.startup_day = startup;
+            } else {
                 self.arm_day_change(i, today);
             }
             // Missed starts: planned instants after the last one handled, up to now.
@@ -315,7 +321,9 @@ impl Engine {
                 match plan::next_start_after(&self.env, &key, cursor) {
                     Some(s) if s.at < now => {
                         cursor = s.at;
-                        missed.push(s);
+                        if !self.already_fired(i, s.operating_day, s.at) {
+                            missed.push(s);
+                        }
                     }
                     _ => break,
                 }
@@ -340,6 +348,7 @@ mod tests {
     use super::*;
     use crate::defs::Catalog;
     use crate::engine::{Effect, RaiseRequest};
+    use chrono::NaiveDate;
 
     fn env(text: &str) -> Arc<Environment> {
         let mut cat = Catalog::new();
@@ -559,5 +568,122 @@ mod tests {
         assert!(report2.missed_starts.is_empty());
         assert!(drain(&mut r2, &mut Vec::new()).is_empty());
         assert_eq!(r2.jobs(&key)[0].status, JobStatus::Abended, "the interrupted run ended with 239");
+    }
+
+    /// Fire every timer up to `until`; started jobs end at once with 0.
+    /// Returns the instants at which jobs of `key` started.
+    fn run_until(
+        e: &mut Engine,
+        journal: &mut Vec<Event>,
+        until: DateTime<Utc>,
+        key: &JobnetKey,
+    ) -> Vec<DateTime<Utc>> {
+        let mut starts = Vec::new();
+        let mut now = None;
+        loop {
+            let started = drain(e, journal);
+            for (id, a) in started {
+                let at = now.unwrap_or(until);
+                if e.instances[id.instance as usize].key == *key {
+                    starts.push(at);
+                }
+                e.handle_job_ended(at, id, a, ExitCode::from_command(0));
+            }
+            if e.effects.is_empty() {
+                match e.poll_timeout() {
+                    Some(t) if t <= until => {
+                        now = Some(t);
+                        e.handle_timeout(t);
+                    }
+                    _ => return starts,
+                }
+            }
+        }
+    }
+
+    fn logs_of(journal: &[Event], code: &str) -> Vec<DateTime<Utc>> {
+        journal
+            .iter()
+            .filter(|ev| matches!(&ev.kind, EventKind::Log { message, .. } if message.contains(code)))
+            .map(|ev| ev.at)
+            .collect()
+    }
+
+    // spec 01 §3.4.2 / §3.4.1 (F3, F4) across a restart
+    #[test]
+    fn a_never_run_carry_over_jobnet_is_carried_over_by_a_day_change_passed_while_down() {
+        let env = env(r#"
+            [[calendar]]
+            name = "C"
+            day_change = "05:30"
+            [[jobnet]]
+            project = "P"
+            name = "ST"
+            comment = "Single"
+            start = { time = "05:00" }
+            messages = { events = ["E9"], with_time = "and_time", carry_over_at_day_change = true }
+            startup_days = { calendars = ["C"] }
+            [[jobnet.job]]
+            number = 1
+            command = "a"
+        "#);
+        let key = JobnetKey::new("P", "ST");
+        let mut e = Engine::new(env.clone(), EngineConfig::from_env(&env), t("2027-06-02T06:00:00+09:00"));
+        let mut journal = Vec::new();
+        run_until(&mut e, &mut journal, t("2027-06-03T05:10:00+09:00"), &key);
+        assert_eq!(logs_of(&journal, "0310"), vec![t("2027-06-03T05:00:00+09:00")]);
+        // Down from 05:10 to 06:00: the 05:30 boundary passed.
+        let (mut r, _) =
+            Engine::restore(env.clone(), EngineConfig::from_env(&env), t("2027-06-03T06:00:00+09:00"), &journal);
+        assert_eq!(r.jobnet(&key).map(|n| n.status), Some(JobnetStatus::CarriedOver));
+        // Its next start time is refused (0331), and nothing runs.
+        let starts = run_until(&mut r, &mut journal, t("2027-06-04T05:10:00+09:00"), &key);
+        assert!(starts.is_empty());
+        assert_eq!(logs_of(&journal, "0331"), vec![t("2027-06-04T05:00:00+09:00")]);
+
+        // Restarted again on the same operating day: the next day change still happens.
+        let (mut r2, _) =
+            Engine::restore(env.clone(), EngineConfig::from_env(&env), t("2027-06-04T05:20:00+09:00"), &journal);
+        let mut after = Vec::new();
+        run_until(&mut r2, &mut after, t("2027-06-05T05:10:00+09:00"), &key);
+        assert_eq!(
+            r2.jobnet(&key).map(|n| (n.status, n.operating_day)),
+            Some((JobnetStatus::CarriedOver, NaiveDate::from_ymd_opt(2027, 6, 4)))
+        );
+        assert_eq!(logs_of(&after, "0331"), vec![t("2027-06-05T05:00:00+09:00")]);
+    }
+
+    // MODEL-085 (F6a) live and across a restart
+    #[test]
+    fn model_085_a_start_that_moved_with_the_day_change_time_is_not_repeated() {
+        let jobnet = r#"
+            [[jobnet]]
+            project = "P"
+            name = "TUE"
+            comment = "Tue"
+            start = { time = "03:00" }
+            startup_days = { weekly = ["Tue"] }
+            [[jobnet.job]]
+            number = 1
+            command = "a"
+        "#;
+        let old = env(jobnet);
+        let new = env(&format!("[[calendar]]\nname = \"SYSTEM_CALENDAR\"\nday_change = \"06:00\"\n{jobnet}"));
+        let key = JobnetKey::new("P", "TUE");
+        let mut e = Engine::new(old.clone(), EngineConfig::from_env(&old), t("2027-04-06T02:00:00+09:00"));
+        let mut journal = Vec::new();
+        let starts = run_until(&mut e, &mut journal, t("2027-04-06T12:00:00+09:00"), &key);
+        assert_eq!(starts, vec![t("2027-04-06T03:00:00+09:00")]);
+        let report = e.reload(t("2027-04-06T12:00:00+09:00"), new.clone()).expect("applied");
+        assert!(report.is_empty());
+        drain(&mut e, &mut journal);
+        // Operating day 04-06 now ends at 04-07 06:00; its 03:00 (04-07 03:00) already ran.
+        let live = run_until(&mut e, &mut journal.clone(), t("2027-04-14T12:00:00+09:00"), &key);
+        assert_eq!(live, vec![t("2027-04-14T03:00:00+09:00")]);
+
+        let (mut r, _) =
+            Engine::restore(new.clone(), EngineConfig::from_env(&new), t("2027-04-06T13:00:00+09:00"), &journal);
+        let restored = run_until(&mut r, &mut journal, t("2027-04-14T12:00:00+09:00"), &key);
+        assert_eq!(restored, vec![t("2027-04-14T03:00:00+09:00")]);
     }
 }

@@ -8,9 +8,12 @@
 //! from [`crate::plan::next_start_after`]). A start belongs to an operating
 //! day; it fires only if the jobnet was scheduled for that day — an abended
 //! or cancelled jobnet is not rescheduled at the day change until confirmed,
-//! so its starts of later days do not fire at all (MODEL-044).
+//! so its starts of later days do not fire at all (MODEL-044). A carried-over
+//! jobnet's start time is refused (WARNING 0331). A start occurrence (its
+//! operating day and local time of day) fires at most once, also when
+//! applied definitions move it (see [`Engine::reschedule_from_definitions`]).
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
 
 use super::{Engine, EventKind, Instance, JobId, JobnetStatus, TimerKind};
 use crate::calendar::{day_change_instant, day_change_of, operating_day, time_of_operating_day};
@@ -18,6 +21,9 @@ use crate::messages::{self, Level};
 use crate::model::{EstimatedEnd, StartCondition, TimeCombination};
 use crate::plan::{self, StartKind};
 use crate::startup;
+
+/// Most already-arrived starts skipped when arming the next one.
+const MAX_SKIPPED: usize = 64;
 
 impl Engine {
     /// Arm the day-change and start timers of every top-level jobnet as of `now`.
@@ -81,13 +87,70 @@ impl Engine {
         self.timers.insert((at, TimerKind::DayChange, Self::jobnet_timer(i), 0));
     }
 
+    /// Arm the first start after `after` whose time has not already arrived
+    /// (a start occurrence is its operating day and local time of day, so one
+    /// that moved with a new day-change time is not started twice).
     pub(super) fn arm_next_start(&mut self, i: u32, after: DateTime<Utc>) {
         let key = self.instances[i as usize].key.clone();
-        let next = plan::next_start_after(&self.env, &key, after);
+        let mut after = after;
+        let mut next = None;
+        for _ in 0..MAX_SKIPPED {
+            match plan::next_start_after(&self.env, &key, after) {
+                Some(s) if self.already_fired(i, s.operating_day, s.at) => after = s.at,
+                found => {
+                    next = found;
+                    break;
+                }
+            }
+        }
         if let Some(s) = &next {
             self.timers.insert((s.at, TimerKind::Start, Self::jobnet_timer(i), 0));
         }
         self.instances[i as usize].next_start = next;
+    }
+
+    /// Whether the start of operating day `day` at instant `at` (identified by
+    /// its local time of day) already arrived for jobnet `i`.
+    pub(super) fn already_fired(&self, i: u32, day: NaiveDate, at: DateTime<Utc>) -> bool {
+        let time = at.with_timezone(&self.env.tz).time();
+        self.instances[i as usize].fired.contains(&(day, time))
+    }
+
+    /// Remember that the start of operating day `day` at `at` arrived (kept
+    /// for that day and the day before only).
+    pub(super) fn note_fired(&mut self, i: u32, day: NaiveDate, at: DateTime<Utc>) {
+        let time = at.with_timezone(&self.env.tz).time();
+        let fired = &mut self.instances[i as usize].fired;
+        let oldest = day.pred_opt().unwrap_or(day);
+        fired.retain(|(d, _)| *d >= oldest);
+        if !fired.contains(&(day, time)) {
+            fired.push((day, time));
+        }
+    }
+
+    /// Definitions were applied and jobnet `i` (top level, definition
+    /// unchanged) may now be scheduled differently: a calendar it uses got
+    /// another day-change time or other holidays, a template or base jobnet
+    /// changed (spec 01 §3.9, MODEL-085, §3.12 step 5). Its status is kept;
+    /// its day change and next start are computed again from the new
+    /// definitions. A start still ahead on the current operating day is
+    /// kept, one that already arrived is not repeated. When the new
+    /// day-change time puts `now` into a later operating day, that day
+    /// change is processed now; it never goes back to an earlier day.
+    pub(super) fn reschedule_from_definitions(&mut self, i: u32, day_change_moved: bool) {
+        let now = self.now;
+        self.timers.retain(|t| !(t.2.instance == i && matches!(t.1, TimerKind::DayChange | TimerKind::Start)));
+        let new_day = self.day_of(i, now);
+        match self.instances[i as usize].day {
+            Some(day) if day_change_moved && new_day > day => self.day_change(i),
+            Some(day) => {
+                let startup = self.is_startup_day(i, day);
+                self.instances[i as usize].startup_day = startup;
+                self.arm_day_change(i, day.max(new_day));
+            }
+            None => self.schedule_instance(i, now),
+        }
+        self.arm_next_start(i, now - Duration::nanoseconds(1));
     }
 
     /// The day-change instant of a top-level jobnet arrived (spec 01 §3.4.2).
@@ -97,12 +160,10 @@ impl Engine {
         let startup = self.is_startup_day(i, new_day);
         let inst = &mut self.instances[i as usize];
         let old_day = inst.day;
-        let carry_over = inst.def.messages.as_ref().is_some_and(|m| m.carry_over_at_day_change)
-            && inst.status == JobnetStatus::Waiting
-            && inst.run > 0
-            && inst.started_on != old_day;
         // A time-started jobnet is rescheduled only for a startup day; on other
-        // days it keeps showing how its last run ended (spec 01 §3.4.2).
+        // days it keeps showing how its last run ended. So is a message-only
+        // jobnet valid only on startup days; other message-only jobnets wait
+        // every day (spec 01 §3.4.2).
         let time_started = matches!(
             inst.def.start,
             StartCondition::Time(_)
@@ -110,12 +171,21 @@ impl Engine {
                 | StartCondition::Interval(_)
                 | StartCondition::EnvironmentStart
         );
+        let only_startup_days =
+            time_started || inst.def.messages.as_ref().is_some_and(|m| m.valid_only_on_startup_days);
+        // A jobnet with `carry_over_at_day_change` that was to start on the
+        // day that ends and did not start on it is carried over — whether or
+        // not it ever ran before (spec 01 §3.4.2).
+        let carry_over = inst.def.messages.as_ref().is_some_and(|m| m.carry_over_at_day_change)
+            && inst.status == JobnetStatus::Waiting
+            && (inst.startup_day || !only_startup_days)
+            && inst.started_on != old_day;
         let next_status = match inst.status {
             JobnetStatus::Completed
             | JobnetStatus::PseudoNormal
             | JobnetStatus::Confirmed
             | JobnetStatus::CarryOverReleased
-                if time_started && !startup =>
+                if only_startup_days && !startup =>
             {
                 Some(inst.status)
             }
@@ -149,12 +219,20 @@ impl Engine {
     pub(super) fn start_time_reached(&mut self, i: u32) {
         let now = self.now;
         let Some(planned) = self.instances[i as usize].next_start.take() else { return };
+        self.note_fired(i, planned.operating_day, planned.at);
         self.arm_next_start(i, now);
         let jobnet = self.instances[i as usize].key.clone();
         self.record(EventKind::StartTriggered { jobnet, planned: planned.at, operating_day: planned.operating_day });
         let inst = &self.instances[i as usize];
         // Only starts of the operating day the jobnet is scheduled for fire.
         if inst.day != Some(planned.operating_day) {
+            return;
+        }
+        // Carried over, and the day's scheduled start time arrives: refused
+        // (spec 01 §3.4.1).
+        if inst.status == JobnetStatus::CarriedOver {
+            let (comment, key) = (inst.def.comment.clone(), inst.key.clone());
+            self.log(i, Level::Warning, messages::refused(&comment, &key.jobnet, &key.project));
             return;
         }
         match planned.kind {
