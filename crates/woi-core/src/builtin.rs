@@ -153,9 +153,16 @@ impl Finish {
         Finish { exit_code, output, messages: Vec::new() }
     }
 
-    /// The exit code as the engine takes it (origin: the command).
+    /// The exit code as the engine takes it: the command's own codes (0,
+    /// 1, 21, 22, 31, 35), except 242 (copy start refused, 0431), which the
+    /// scheduler sets and which stays abnormal whatever the job's exit-code
+    /// settings (spec 02 §3.9, §3.11 rule 4; decision D3).
     pub fn exit(&self) -> ExitCode {
-        ExitCode::from_command(i64::from(self.exit_code))
+        if self.exit_code == code::COPY_START_FAILED {
+            ExitCode::scheduler(self.exit_code)
+        } else {
+            ExitCode::from_command(i64::from(self.exit_code))
+        }
     }
 
     /// The standard output as text: each line followed by `\n`.
@@ -2441,7 +2448,7 @@ mod tests {
         let f = MsgEventArgs::finish(&d.logs, true);
         assert_eq!(f.exit_code, 242);
         assert_eq!(f.messages, ["MpJobsch: ERROR: 0431: PRJA NETA_D01 Copy and startup of a job net failed."]);
-        assert_eq!(f.exit(), ExitCode::from_command(242));
+        assert_eq!(f.exit(), ExitCode::scheduler(242));
     }
 
     // ME-011
