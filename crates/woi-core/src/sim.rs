@@ -59,8 +59,10 @@ pub struct Script {
     #[serde(default)]
     pub timezone: Option<String>,
     /// Stop at this instant (same forms as `start`, or `+DURATION`). Default:
-    /// as soon as no job runs, no jobnet runs and no input is left (scheduled
-    /// starts and day changes alone do not keep a simulation going).
+    /// as soon as nothing can happen without an input: no job end pending, no
+    /// input left, and no job timer armed (scheduled starts, day changes and
+    /// delay checks alone do not keep a simulation going; a jobnet held by a
+    /// paused job is reported as it stands).
     #[serde(default)]
     pub until: Option<String>,
     /// Host name shown in execution-control messages.
@@ -760,8 +762,15 @@ pub fn run(env: Arc<Environment>, script: &Script) -> Result<Report, SimError> {
         let next_timer = engine.poll_timeout();
         let next_input = inputs.peek().map(|(at, _, _)| *at);
         // Without `until`, the simulation ends once nothing is left to happen
-        // but scheduled starts and day changes: no job running, no input left.
-        if until.is_none() && next_end.is_none() && next_input.is_none() && !engine.any_running() {
+        // but scheduled starts and day changes: no job end pending, no input
+        // left, and no jobnet running -- or the running ones are stuck (a job
+        // paused after its condition was met, a wait for a message event):
+        // no job timer is armed either, so only an input could move them.
+        if until.is_none()
+            && next_end.is_none()
+            && next_input.is_none()
+            && (!engine.any_running() || !engine.job_timer_armed())
+        {
             break;
         }
         let Some(next) = [next_end, next_timer, next_input].into_iter().flatten().min() else { break };

@@ -637,6 +637,9 @@ struct JobRt {
     holds_slot: bool,
     or_dead: bool,
     delayed: bool,
+    /// A failed jobnet icon reset by a restart (downstream of the restart
+    /// point): when its turn comes, its jobnet restarts from its failed jobs.
+    restart_child: bool,
     exit: Option<ExitCode>,
     attempt: u32,
     ended_seq: u64,
@@ -661,6 +664,7 @@ impl JobRt {
             holds_slot: false,
             or_dead: false,
             delayed: false,
+            restart_child: false,
             exit: None,
             attempt: 0,
             ended_seq: 0,
@@ -923,6 +927,14 @@ impl Engine {
     /// Whether any jobnet is executing (or in warning).
     pub fn any_running(&self) -> bool {
         self.instances.iter().any(|i| i.status.is_running())
+    }
+
+    /// Whether a timer of a job is armed (cut-off, predicted time, a waiting
+    /// built-in job's next check): the engine would change a job by itself
+    /// later, without an input or a job end. Scheduled starts, day changes
+    /// and end-delay checks do not count.
+    pub fn job_timer_armed(&self) -> bool {
+        self.timers.iter().any(|t| matches!(t.1, TimerKind::Predicted | TimerKind::Cutoff | TimerKind::Builtin))
     }
 
     /// Number of jobs currently executing (counted against the limit).
@@ -1394,11 +1406,36 @@ impl Engine {
                 self.set_job_status(id, JobStatus::Disabled, None);
                 return;
             }
+            let child = self.by_key.get(&key).copied();
+            if child.is_some_and(|c| self.instances[c as usize].status == JobnetStatus::Disabled) {
+                // A disabled child or linked jobnet is not run: the icon is
+                // skipped as ended normally and its successors go on (spec 01
+                // §3.4.3 Disable); the jobnet stays disabled.
+                let text = format!("jobnet {key} is disabled; skipped for this run");
+                self.record(EventKind::JobMessage { jobnet: inst.key.clone(), job: def.number, text });
+                let j = &mut self.instances[id.instance as usize].jobs[id.index as usize];
+                j.skipped = true;
+                j.restart_child = false;
+                self.set_job_status(id, JobStatus::Disabled, None);
+                return;
+            }
             let vparam = inst.vparam.clone();
+            let restart_child =
+                std::mem::take(&mut self.instances[id.instance as usize].jobs[id.index as usize].restart_child);
             self.instances[id.instance as usize].jobs[id.index as usize].attempt += 1;
             self.instances[id.instance as usize].jobs[id.index as usize].started_at = Some(self.now);
             self.set_job_status(id, JobStatus::Executing, None);
-            match self.by_key.get(&key).copied() {
+            if let Some(c) = child.filter(|&c| {
+                restart_child
+                    && matches!(self.instances[c as usize].status, JobnetStatus::Abended | JobnetStatus::Cancelled)
+            }) {
+                // Reset by a restart upstream of the icon: its jobnet restarts
+                // from its failed jobs now that the flow reached the icon.
+                self.instances[c as usize].parent = Some(id);
+                self.restart_instance(c);
+                return;
+            }
+            match child {
                 Some(child) if !self.instances[child as usize].status.is_running() => {
                     self.instances[child as usize].parent = Some(id);
                     self.run_instance(child, vparam);
@@ -1579,20 +1616,74 @@ impl Engine {
                 .as_ref()
                 .map(|r| r.name.clone())
                 .unwrap_or_default();
-            let next = self.resources.get_mut(&name).and_then(|state| {
-                state.holder = state.queue.pop_front();
-                state.holder
-            });
-            if let Some(n) = next {
-                self.instances[n.instance as usize].jobs[n.index as usize].holds_resource = true;
-                self.acquire_slot(n);
+            if let Some(state) = self.resources.get_mut(&name) {
+                state.holder = None;
             }
+            self.grant_resource(&name);
         }
         if slot {
             self.running -= 1;
-            if let Some(n) = self.slot_queue.pop_front() {
-                self.dispatch(n);
-            }
+            self.grant_slots();
+        }
+    }
+
+    /// Whether a queued job may start now: its jobnet runs (not paused, not
+    /// being cancelled, not interrupted). A queued job of a paused jobnet
+    /// keeps its place in the queue but is passed over until it continues
+    /// (spec 01 §3.4.3 Pause: a paused jobnet starts no new job).
+    fn may_leave_queue(instances: &[Instance], id: JobId) -> bool {
+        let inst = &instances[id.instance as usize];
+        inst.status.is_running() && !inst.cancelling && !inst.interrupted
+    }
+
+    /// The first waiter of `queue` that may start now, taken out of it.
+    fn next_waiter(instances: &[Instance], queue: &mut VecDeque<JobId>) -> Option<JobId> {
+        let pos = queue.iter().position(|&q| Self::may_leave_queue(instances, q))?;
+        queue.remove(pos)
+    }
+
+    /// A free resource goes to its first waiter that may start (FIFO, §3.8),
+    /// which then takes an execution slot or queues for one.
+    fn grant_resource(&mut self, name: &str) {
+        let Some(state) = self.resources.get_mut(name) else { return };
+        if state.holder.is_some() {
+            return;
+        }
+        let Some(n) = Self::next_waiter(&self.instances, &mut state.queue) else { return };
+        state.holder = Some(n);
+        self.instances[n.instance as usize].jobs[n.index as usize].holds_resource = true;
+        self.acquire_slot(n);
+    }
+
+    /// Free execution slots go to the first waiters that may start.
+    fn grant_slots(&mut self) {
+        while self.running < self.config.max_concurrent_jobs {
+            let Some(n) = Self::next_waiter(&self.instances, &mut self.slot_queue) else { return };
+            self.dispatch(n);
+        }
+    }
+
+    /// A paused jobnet continues: its queued jobs take the slots and the
+    /// resources that were freed (and passed over) meanwhile.
+    pub(super) fn wake_waiters(&mut self) {
+        self.grant_slots();
+        let free: Vec<String> = self
+            .resources
+            .iter()
+            .filter(|(_, s)| s.holder.is_none() && !s.queue.is_empty())
+            .map(|(n, _)| n.clone())
+            .collect();
+        for name in free {
+            self.grant_resource(&name);
+        }
+    }
+
+    /// A queued job that has not started leaves its queue (pause, disable,
+    /// jobnet cancel): it stays `Waiting`, and a resource it already holds
+    /// while waiting for a slot goes to the next waiter.
+    pub(super) fn leave_queue(&mut self, id: JobId) {
+        if self.instances[id.instance as usize].jobs[id.index as usize].queued {
+            self.release(id);
         }
     }
 
@@ -1705,6 +1796,9 @@ impl Engine {
 
     /// End an active job on the scheduler's initiative (OR-wait losers).
     fn terminate(&mut self, id: JobId, code: ExitCode, reason: KillReason) {
+        // A paused job whose condition was met (held) ends here too: it no
+        // longer keeps its jobnet running.
+        self.set_held(id, false);
         self.kill(id, reason);
         self.stop_child(id);
         self.end_job(id, code);
@@ -1744,13 +1838,30 @@ impl Engine {
         }
     }
 
+    /// Finish a cancelled child jobnet at once, so that it ends before the
+    /// icon that mirrors it. Its pending evaluations are moot: nothing
+    /// starts in a cancelled jobnet.
     fn settle_instance_now(&mut self, i: u32) {
+        let inst = &self.instances[i as usize];
+        if inst.cancelling && inst.active == 0 && inst.status.is_running() {
+            self.worklist.retain(|w| w.instance != i);
+            self.finish_instance(i);
+            return;
+        }
         self.refresh_instance(i);
     }
 
     fn cancel_instance(&mut self, i: u32) {
         self.instances[i as usize].cancelling = true;
         let n = self.instances[i as usize].jobs.len() as u32;
+        // Jobs queued on a resource or a slot never started: they leave the
+        // queue and stay Waiting, like jobs waiting for their predecessors
+        // (spec 01 §3.4.3 Cancel: only running jobs are cancelled). Being
+        // cancelled, the jobnet is passed over when its running jobs below
+        // free their slots and resources.
+        for index in 0..n {
+            self.leave_queue(JobId { instance: i, index });
+        }
         for index in 0..n {
             let id = JobId { instance: i, index };
             if self.instances[i as usize].jobs[index as usize].is_active() {

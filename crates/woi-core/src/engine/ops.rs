@@ -69,8 +69,10 @@ impl Engine {
         let triggered = std::mem::take(&mut inst.pause_trigger);
         let rescheduled = std::mem::take(&mut inst.rescheduled_while_held);
         if prior.is_running() {
-            // Resume the run: evaluate every waiting job again.
+            // Resume the run: its queued jobs take the slots and resources
+            // freed while it was paused; evaluate every waiting job again.
             self.set_jobnet_status(i, prior);
+            self.wake_waiters();
             self.reevaluate(i);
         } else {
             let back = if rescheduled && prior.is_ended() { JobnetStatus::Waiting } else { prior };
@@ -204,8 +206,10 @@ impl Engine {
         inst.def.jobs.iter().zip(&inst.jobs).any(|(d, j)| d.recovery.is_some() && j.is_active())
     }
 
-    /// The failed jobs of an instance, and the jobs to reset for a restart.
-    fn restart_set(&self, i: u32) -> BTreeSet<u32> {
+    /// The jobs to reset for a restart (the failed jobs, or the restart
+    /// point and everything downstream of it), and those of them that lie
+    /// downstream of the restart point (they wait for the flow).
+    fn restart_set(&self, i: u32) -> (BTreeSet<u32>, BTreeSet<u32>) {
         let inst = &self.instances[i as usize];
         let failed: Vec<u32> = (0..inst.jobs.len() as u32)
             .filter(|&j| {
@@ -214,16 +218,18 @@ impl Engine {
             })
             .collect();
         let mut set: BTreeSet<u32> = failed.iter().copied().collect();
+        let mut downstream = BTreeSet::new();
         let rp = inst.def.jobs.iter().position(|d| d.restart_point).map(|p| p as u32);
         if let Some(rp) = rp {
             // The restart point is ignored when a failure lies before it (an ancestor).
             let before = failed.iter().any(|&f| f != rp && self.reaches(i, f, rp));
             if !before && !failed.is_empty() {
                 set.insert(rp);
-                set.extend(self.descendants(i, rp));
+                downstream = self.descendants(i, rp);
+                set.extend(downstream.iter().copied());
             }
         }
-        set
+        (set, downstream)
     }
 
     fn descendants(&self, i: u32, from: u32) -> BTreeSet<u32> {
@@ -245,9 +251,11 @@ impl Engine {
     }
 
     /// Reset the restart set to Waiting and run again; child jobnets of failed
-    /// icons restart from their own failed jobs.
-    fn restart_instance(&mut self, i: u32) {
-        let set = self.restart_set(i);
+    /// icons restart from their own failed jobs. A failed icon downstream of
+    /// the restart point waits for its predecessors like any reset job: its
+    /// jobnet restarts when the icon's turn comes ([`JobRt::restart_child`]).
+    pub(super) fn restart_instance(&mut self, i: u32) {
+        let (set, downstream) = self.restart_set(i);
         self.instances[i as usize].cancelling = false;
         if self.resume_run(i) {
             self.arm_end_delay(i);
@@ -278,11 +286,16 @@ impl Engine {
         }
         // OR waits decided by the failure are open again.
         for jr in &mut self.instances[i as usize].jobs {
-            if jr.status == JobStatus::Waiting {
+            if jr.awaits_turn() {
                 jr.or_dead = false;
             }
         }
-        // Failed jobnet icons restart their jobnet from its failed jobs.
+        // Failed jobnet icons restart their jobnet from its failed jobs: now,
+        // or when the flow reaches them (downstream of the restart point).
+        let (later, icons): (Vec<JobId>, Vec<JobId>) = icons.into_iter().partition(|id| downstream.contains(&id.index));
+        for id in later {
+            self.instances[i as usize].jobs[id.index as usize].restart_child = true;
+        }
         for id in icons {
             if let Some(child) = self.child_of(id).filter(|&c| {
                 matches!(self.instances[c as usize].status, JobnetStatus::Abended | JobnetStatus::Cancelled)
@@ -303,7 +316,7 @@ impl Engine {
         let inst = &mut self.instances[id.instance as usize];
         for &s in &inst.flow.succs[id.index as usize] {
             let j = &mut inst.jobs[s as usize];
-            if j.status == JobStatus::Waiting {
+            if j.awaits_turn() {
                 j.or_dead = false;
             }
         }
@@ -341,8 +354,10 @@ impl Engine {
 
     // ----- job operations -------------------------------------------------
 
-    /// Restart an abended or cancelled job: it runs again and its successors
-    /// follow. Refused while its recovery job runs, and for recovery jobs.
+    /// Restart an abended or cancelled job of a running (Warning) jobnet: it
+    /// runs again and its successors follow. Refused once the jobnet ended
+    /// (the jobnet Restart is the way back, spec 01 §3.3.4), while its
+    /// recovery job runs, and for recovery jobs.
     pub fn restart_job(&mut self, now: DateTime<Utc>, id: JobId) -> Result<(), Refusal> {
         self.now = now;
         let (name, st) = self.check_job(id)?;
@@ -350,8 +365,15 @@ impl Engine {
             return Err(not_allowed("restart", format!("job {name}"), st));
         }
         let inst = &self.instances[id.instance as usize];
-        if matches!(inst.status, JobnetStatus::Paused | JobnetStatus::Disabled) {
-            return Err(refused("restart", format!("job {name}"), format!("its jobnet is {}", inst.status)));
+        // Spec 01 §3.3.4: only while the jobnet runs (Warning); an ended
+        // jobnet goes back through the jobnet Restart (§3.5.1).
+        if !inst.status.is_running() {
+            let reason = if inst.status.is_ended() {
+                format!("its jobnet is {} (restart the jobnet instead)", inst.status)
+            } else {
+                format!("its jobnet is {}", inst.status)
+            };
+            return Err(refused("restart", format!("job {name}"), reason));
         }
         if inst.def.jobs[id.index as usize].recovery.is_some() {
             return Err(refused("restart", format!("job {name}"), "recovery jobs cannot be restarted"));
@@ -377,17 +399,24 @@ impl Engine {
 
     /// Pause a job: while paused it does not start even when its condition
     /// holds (nor do its successors). A finished job is paused for its next run.
+    /// A job queued on a resource or a slot is Waiting too: it leaves the
+    /// queue, held (its condition is met), and queues again on Continue.
     pub fn pause_job(&mut self, now: DateTime<Utc>, id: JobId) -> Result<(), Refusal> {
         self.now = now;
         let (name, st) = self.check_job(id)?;
         let j = &self.instances[id.instance as usize].jobs[id.index as usize];
-        if j.paused || st == JobStatus::Disabled || j.is_active() {
+        let queued = j.queued;
+        if j.paused || st == JobStatus::Disabled || (j.is_active() && !queued) {
             return Err(not_allowed("pause", format!("job {name}"), st));
         }
+        self.leave_queue(id);
         self.instances[id.instance as usize].jobs[id.index as usize].paused = true;
         self.record_flags(id);
         if st == JobStatus::Waiting {
             self.set_job_status(id, JobStatus::Paused, None);
+            if queued {
+                self.set_held(id, true);
+            }
         }
         self.settle();
         Ok(())
@@ -426,9 +455,12 @@ impl Engine {
         self.now = now;
         let (name, st) = self.check_job(id)?;
         let j = &self.instances[id.instance as usize].jobs[id.index as usize];
-        if j.disabled || j.is_active() || st == JobStatus::Paused {
+        if j.disabled || (j.is_active() && !j.queued) || st == JobStatus::Paused {
             return Err(not_allowed("disable", format!("job {name}"), st));
         }
+        // A job queued on a resource or a slot is Waiting: it leaves the
+        // queue and is skipped like any disabled job whose turn has come.
+        self.leave_queue(id);
         self.instances[id.instance as usize].jobs[id.index as usize].disabled = true;
         self.record_flags(id);
         if st == JobStatus::Waiting {
@@ -581,6 +613,18 @@ impl Engine {
                     && inst.def.jobs.iter().any(|j| j.is_jobnet_icon() && j.jobnet.as_deref() == Some(&*key.jobnet))
             })
             .map(|p| p as u32)
+    }
+}
+
+impl super::JobRt {
+    /// Whether the job's turn has not come yet in this run: waiting, paused,
+    /// or disabled and not yet skipped (an OR wait it decides may reopen).
+    fn awaits_turn(&self) -> bool {
+        match self.status {
+            JobStatus::Waiting | JobStatus::Paused => true,
+            JobStatus::Disabled => !self.skipped,
+            _ => false,
+        }
     }
 }
 

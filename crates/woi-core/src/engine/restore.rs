@@ -96,6 +96,20 @@ impl Engine {
                 let day = self.instances[i as usize].top_level.then(|| self.day_of_instant(i, at));
                 let inst = &mut self.instances[i as usize];
                 let new_run = *run != inst.run;
+                if new_run {
+                    inst.jobs.iter_mut().for_each(|j| j.restart_child = false);
+                }
+                // A pause of a run remembers it: Continue resumes the run
+                // (its waiting and queued jobs start), as without a restart.
+                // Other held statuses come back as `Waiting` (day changes
+                // while held are not journaled).
+                if *status == JobnetStatus::Paused {
+                    if inst.status.is_running() {
+                        inst.held_status = Some(inst.status);
+                    }
+                } else {
+                    inst.held_status = None;
+                }
                 inst.status = *status;
                 inst.run = *run;
                 if new_run && status.is_running() {
@@ -119,9 +133,29 @@ impl Engine {
             }
             EventKind::JobStatus { jobnet, job, status, exit, attempt, .. } => {
                 let Some(&i) = self.by_key.get(jobnet) else { return false };
-                let inst = &mut self.instances[i as usize];
+                let inst = &self.instances[i as usize];
                 let Some(&index) = inst.flow.index.get(job) else { return false };
+                // A failed jobnet icon reset to Waiting while its jobnet is
+                // still abended or cancelled was reset by a restart upstream of
+                // it: its jobnet restarts when the icon's turn comes.
+                let def = &inst.def.jobs[index as usize];
+                let failed_icon_reset = *status == JobStatus::Waiting
+                    && def.is_jobnet_icon()
+                    && matches!(inst.jobs[index as usize].status, JobStatus::Abended | JobStatus::Cancelled)
+                    && def
+                        .jobnet
+                        .as_deref()
+                        .and_then(|n| self.by_key.get(&JobnetKey::new(&inst.key.project, n)))
+                        .is_some_and(|&c| {
+                            matches!(self.instances[c as usize].status, JobnetStatus::Abended | JobnetStatus::Cancelled)
+                        });
+                let inst = &mut self.instances[i as usize];
                 let j = &mut inst.jobs[index as usize];
+                if failed_icon_reset {
+                    j.restart_child = true;
+                } else if *status == JobStatus::Executing || status.is_final() {
+                    j.restart_child = false;
+                }
                 j.status = *status;
                 j.attempt = *attempt;
                 j.queued = false;
@@ -261,21 +295,34 @@ impl Engine {
     /// Jobs that were executing end with 239; their jobnets start nothing more.
     fn recover_interrupted(&mut self, report: &mut RestoreReport) {
         for i in 0..self.instances.len() as u32 {
-            if !self.instances[i as usize].status.is_running() {
+            // A paused run keeps the jobs it had started executing: they were
+            // interrupted too (239), and the run goes on from there on Continue.
+            let status = self.instances[i as usize].status;
+            if status == JobnetStatus::Paused {
+                self.interrupt_executing_jobs(i, report);
+                continue;
+            }
+            if !status.is_running() {
                 continue;
             }
             self.instances[i as usize].interrupted = true;
-            for index in 0..self.instances[i as usize].jobs.len() as u32 {
-                let id = JobId { instance: i, index };
-                let inst = &self.instances[i as usize];
-                let j = &inst.jobs[index as usize];
-                if j.status != JobStatus::Executing || inst.def.jobs[index as usize].is_jobnet_icon() {
-                    continue;
-                }
-                report.interrupted_jobs.push(format!("{}/{}", inst.key, inst.def.jobs[index as usize].number));
-                self.end_job(id, ExitCode::scheduler(exit::ENVIRONMENT_STOPPED));
-            }
+            self.interrupt_executing_jobs(i, report);
             self.mark_dirty(i);
+        }
+    }
+
+    /// End every job of instance `i` that was executing with 239 (the
+    /// environment stopped while it ran); jobnet icons follow their jobnets.
+    fn interrupt_executing_jobs(&mut self, i: u32, report: &mut RestoreReport) {
+        for index in 0..self.instances[i as usize].jobs.len() as u32 {
+            let id = JobId { instance: i, index };
+            let inst = &self.instances[i as usize];
+            let j = &inst.jobs[index as usize];
+            if j.status != JobStatus::Executing || inst.def.jobs[index as usize].is_jobnet_icon() {
+                continue;
+            }
+            report.interrupted_jobs.push(format!("{}/{}", inst.key, inst.def.jobs[index as usize].number));
+            self.end_job(id, ExitCode::scheduler(exit::ENVIRONMENT_STOPPED));
         }
     }
 
@@ -486,6 +533,75 @@ mod tests {
         assert_eq!(r.event_counts(&key).iter().map(|c| c.count).collect::<Vec<_>>(), vec![0, 2]);
     }
 
+    // MODEL-053 / spec 01 §3.5.1 (QA F1): a failed icon reset by a restart from
+    // an upstream restart point still restarts its jobnet from the failed job
+    // (not from its first job) after the scheduler restarted meanwhile.
+    #[test]
+    fn a_deferred_icon_restart_survives_a_restore() {
+        let env = env(r#"
+            [[jobnet]]
+            project = "Q"
+            name = "RP"
+            comment = "Rp"
+            [[jobnet.job]]
+            number = 1
+            command = "p1"
+            [[jobnet.job]]
+            number = 2
+            command = "p2"
+            after = [1]
+            restart_point = true
+            [[jobnet.job]]
+            number = 3
+            kind = "child_jobnet"
+            jobnet = "RC"
+            after = [2]
+            [[jobnet]]
+            project = "Q"
+            name = "RC"
+            comment = "Rc"
+            [[jobnet.job]]
+            number = 1
+            command = "c1"
+            [[jobnet.job]]
+            number = 2
+            command = "c2"
+            after = [1]
+        "#);
+        let (parent, child) = (JobnetKey::new("Q", "RP"), JobnetKey::new("Q", "RC"));
+        let t0 = t("2027-02-10T09:00:00+09:00");
+        let mut e = Engine::new(env.clone(), EngineConfig::from_env(&env), t0);
+        let c2 = e.job_id(&child, "2").expect("RC/2");
+        let mut journal = Vec::new();
+        let run = |e: &mut Engine, journal: &mut Vec<Event>, fail_c2: bool| loop {
+            let started = drain(e, journal);
+            if started.is_empty() {
+                break;
+            }
+            for (id, a) in started {
+                let code = if fail_c2 && id == c2 { 13 } else { 0 };
+                e.handle_job_ended(t0, id, a, ExitCode::from_command(code));
+            }
+        };
+        e.start_jobnet(t0, &parent, None).expect("start");
+        run(&mut e, &mut journal, true);
+        assert_eq!(e.jobnet(&parent).map(|n| n.status), Some(JobnetStatus::Abended));
+        e.restart_jobnet(t0, &parent).expect("restart");
+        let started = drain(&mut e, &mut journal);
+        assert_eq!(started.len(), 1, "only the restart point runs: {started:?}");
+        assert_eq!(e.jobs(&parent)[2].status, JobStatus::Waiting);
+
+        // The scheduler stops while RP/2 runs; RP/2 ends with 239.
+        let (mut r, _) = Engine::restore(env.clone(), EngineConfig::from_env(&env), t0, &journal);
+        drain(&mut r, &mut journal);
+        assert_eq!(r.jobnet(&parent).map(|n| n.status), Some(JobnetStatus::Abended));
+        r.restart_jobnet(t0, &parent).expect("restart again");
+        run(&mut r, &mut journal, false);
+        assert_eq!(r.jobnet(&parent).map(|n| n.status), Some(JobnetStatus::Completed));
+        let attempts: Vec<u32> = r.jobs(&child).iter().map(|j| j.attempts).collect();
+        assert_eq!(attempts, vec![1, 2], "the child reran from its failed job");
+    }
+
     // Job disable (spec 01 §3.3.4) across a restart: the flag is journaled (JobFlags).
     #[test]
     fn an_operator_disabled_job_stays_disabled_after_a_restart() {
@@ -507,6 +623,29 @@ mod tests {
         assert!(started.is_empty(), "job 2 is disabled: nothing more starts ({started:?})");
         assert_eq!(r.jobs(&key)[1].status, JobStatus::Disabled);
         assert_eq!(r.jobnet(&key).map(|n| n.status), Some(JobnetStatus::Completed));
+    }
+
+    // XC-010 for a paused run: its executing job was interrupted too.
+    #[test]
+    fn xc_010_a_job_executing_in_a_paused_jobnet_gets_239_after_a_restart() {
+        let env = env(CHAIN);
+        let key = JobnetKey::new("P", "N");
+        let t0 = t("2026-04-01T09:00:00+09:00");
+        let mut e = Engine::new(env.clone(), EngineConfig::from_env(&env), t0);
+        e.start_jobnet(t0, &key, None).expect("start");
+        let mut journal = Vec::new();
+        assert_eq!(drain(&mut e, &mut journal).len(), 2, "jobs 1 and 3 start");
+        e.pause_jobnet(t0, &key).expect("paused");
+        drain(&mut e, &mut journal);
+
+        let t1 = t("2026-04-01T09:30:00+09:00");
+        let (mut r, report) = Engine::restore(env.clone(), EngineConfig::from_env(&env), t1, &journal);
+        assert_eq!(report.interrupted_jobs, vec!["P/N/1".to_string(), "P/N/3".to_string()]);
+        assert!(drain(&mut r, &mut journal).is_empty(), "nothing starts while paused");
+        let jobs = r.jobs(&key);
+        assert_eq!((jobs[0].status, jobs[0].exit.map(|x| x.code)), (JobStatus::Abended, Some(239)));
+        assert_eq!((jobs[2].status, jobs[2].exit.map(|x| x.code)), (JobStatus::Abended, Some(239)));
+        assert_eq!(r.jobnet(&key).map(|n| n.status), Some(JobnetStatus::Paused));
     }
 
     #[test]
@@ -685,5 +824,58 @@ mod tests {
             Engine::restore(new.clone(), EngineConfig::from_env(&new), t("2027-04-06T13:00:00+09:00"), &journal);
         let restored = run_until(&mut r, &mut journal, t("2027-04-14T12:00:00+09:00"), &key);
         assert_eq!(restored, vec![t("2027-04-14T03:00:00+09:00")]);
+    }
+
+    const LIMIT_1: &str = r#"
+        [environment]
+        max_concurrent_jobs = 1
+        [[jobnet]]
+        project = "P"
+        name = "A"
+        comment = "A"
+        [[jobnet.job]]
+        number = 1
+        command = "a"
+        [[jobnet]]
+        project = "P"
+        name = "B"
+        comment = "B"
+        [[jobnet.job]]
+        number = 1
+        command = "b"
+    "#;
+
+    // Spec 01 §3.4.3 Pause, §3.7 multiplicity (QA F8): a job queued on the
+    // concurrency limit in a paused jobnet is passed over when the slot
+    // frees; the queue is not journaled, so after a restart the job is
+    // plainly Waiting and the Continue starts it (once).
+    #[test]
+    fn a_paused_jobnets_queued_job_starts_on_continue_after_a_restart() {
+        let env = env(LIMIT_1);
+        let t0 = t("2026-04-01T09:00:00+09:00");
+        let mut e = Engine::new(env.clone(), EngineConfig::from_env(&env), t0);
+        let (a, b) = (JobnetKey::new("P", "A"), JobnetKey::new("P", "B"));
+        e.start_jobnet(t0, &a, None).expect("start A");
+        e.start_jobnet(t0, &b, None).expect("start B");
+        let mut journal = Vec::new();
+        let started = drain(&mut e, &mut journal);
+        assert_eq!(started.len(), 1, "B/1 waits for the slot");
+        assert!(e.jobs(&b)[0].queued);
+        e.pause_jobnet(t0, &b).expect("pause B");
+        let t1 = t("2026-04-01T09:10:00+09:00");
+        e.handle_job_ended(t1, started[0].0, started[0].1, ExitCode::from_command(0));
+        assert!(drain(&mut e, &mut journal).is_empty(), "a paused jobnet starts nothing");
+        assert_eq!(e.running_jobs(), 0);
+
+        let t2 = t("2026-04-01T09:20:00+09:00");
+        let (mut r, _) = Engine::restore(env.clone(), EngineConfig::from_env(&env), t2, &journal);
+        assert!(drain(&mut r, &mut journal).is_empty());
+        let j = &r.jobs(&b)[0];
+        assert_eq!((j.status, j.queued, j.attempts), (JobStatus::Waiting, false, 0));
+        assert_eq!(r.jobnet(&b).map(|v| v.status), Some(JobnetStatus::Paused));
+        r.continue_jobnet(t2, &b).expect("continue B");
+        let started = drain(&mut r, &mut journal);
+        assert_eq!(started.len(), 1, "B/1 starts on Continue");
+        assert_eq!(r.jobs(&b)[0].attempts, 1);
     }
 }
