@@ -1918,6 +1918,11 @@ impl Engine {
             (JobnetStatus::Abended, code)
         } else if any_cancelled {
             (JobnetStatus::Cancelled, exit::FORCED)
+        } else if inst.interrupted {
+            // The environment stopped during the run and some of its jobs
+            // never ran (they were waiting, e.g. queued for a slot): the run
+            // did not complete (spec 01 §3.1: 239).
+            (JobnetStatus::Abended, exit::ENVIRONMENT_STOPPED)
         } else if let Some(code) = pseudo {
             (JobnetStatus::PseudoNormal, code)
         } else {

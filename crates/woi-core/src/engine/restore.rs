@@ -648,6 +648,44 @@ mod tests {
         assert_eq!(r.jobnet(&key).map(|n| n.status), Some(JobnetStatus::Paused));
     }
 
+    // XC-010 / MODEL-009: a run interrupted while its only job waited for an
+    // execution slot did not complete.
+    #[test]
+    fn xc_010_a_run_whose_job_was_queued_when_the_environment_stopped_abends() {
+        let env = env(r#"
+            [environment]
+            max_concurrent_jobs = 1
+            [[jobnet]]
+            project = "P"
+            name = "A"
+            comment = "A"
+            [[jobnet.job]]
+            number = 1
+            command = "a"
+            [[jobnet]]
+            project = "P"
+            name = "B"
+            comment = "B"
+            [[jobnet.job]]
+            number = 1
+            command = "b"
+        "#);
+        let (a, b) = (JobnetKey::new("P", "A"), JobnetKey::new("P", "B"));
+        let t0 = t("2026-04-01T09:00:00+09:00");
+        let mut e = Engine::new(env.clone(), EngineConfig::from_env(&env), t0);
+        e.start_jobnet(t0, &a, None).expect("start A");
+        e.start_jobnet(t0, &b, None).expect("start B");
+        let mut journal = Vec::new();
+        assert_eq!(drain(&mut e, &mut journal).len(), 1, "B's job waits for the only slot");
+
+        let t1 = t("2026-04-01T09:30:00+09:00");
+        let (mut r, _) = Engine::restore(env.clone(), EngineConfig::from_env(&env), t1, &journal);
+        assert!(drain(&mut r, &mut journal).is_empty(), "nothing starts after an environment stop");
+        assert_eq!(r.jobnet(&a).map(|n| (n.status, n.exit_code)), Some((JobnetStatus::Abended, Some(239))));
+        assert_eq!(r.jobnet(&b).map(|n| (n.status, n.exit_code)), Some((JobnetStatus::Abended, Some(239))));
+        assert_eq!(r.jobs(&b)[0].status, JobStatus::Waiting);
+    }
+
     #[test]
     fn restore_of_a_finished_run_reproduces_its_state() {
         let env = env(CHAIN);
