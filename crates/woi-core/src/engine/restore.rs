@@ -294,6 +294,7 @@ impl Engine {
 
     /// Jobs that were executing end with 239; their jobnets start nothing more.
     fn recover_interrupted(&mut self, report: &mut RestoreReport) {
+        self.relink_running_children();
         for i in 0..self.instances.len() as u32 {
             // A paused run keeps the jobs it had started executing: they were
             // interrupted too (239), and the run goes on from there on Continue.
@@ -308,6 +309,31 @@ impl Engine {
             self.instances[i as usize].interrupted = true;
             self.interrupt_executing_jobs(i, report);
             self.mark_dirty(i);
+        }
+    }
+
+    /// A child or linked jobnet run by a jobnet icon knows its icon only in
+    /// memory: link every running child to the executing icon that runs it,
+    /// so that its end (239 after an environment stop) reaches the icon and
+    /// the parent ends too (spec 01 §3.2: the icon mirrors the child).
+    fn relink_running_children(&mut self) {
+        let mut links = Vec::new();
+        for (i, inst) in self.instances.iter().enumerate() {
+            for (index, (j, d)) in inst.jobs.iter().zip(&inst.def.jobs).enumerate() {
+                if !d.is_jobnet_icon() || !matches!(j.status, JobStatus::Executing | JobStatus::Warning) {
+                    continue;
+                }
+                let key = JobnetKey::new(&inst.key.project, d.jobnet.as_deref().unwrap_or_default());
+                if let Some(&c) = self.by_key.get(&key) {
+                    let child = &self.instances[c as usize];
+                    if child.parent.is_none() && (child.status.is_running() || child.status == JobnetStatus::Paused) {
+                        links.push((c, JobId { instance: i as u32, index: index as u32 }));
+                    }
+                }
+            }
+        }
+        for (c, icon) in links {
+            self.instances[c as usize].parent = Some(icon);
         }
     }
 
@@ -684,6 +710,49 @@ mod tests {
         assert_eq!(r.jobnet(&a).map(|n| (n.status, n.exit_code)), Some((JobnetStatus::Abended, Some(239))));
         assert_eq!(r.jobnet(&b).map(|n| (n.status, n.exit_code)), Some((JobnetStatus::Abended, Some(239))));
         assert_eq!(r.jobs(&b)[0].status, JobStatus::Waiting);
+    }
+
+    // XC-010 through a jobnet icon: the child ends with 239, its icon
+    // mirrors it and the parent ends abnormally too.
+    #[test]
+    fn xc_010_the_parent_of_an_interrupted_child_jobnet_ends_too() {
+        let env = env(r#"
+            [[jobnet]]
+            project = "QC"
+            name = "PAR"
+            comment = "Par"
+            [[jobnet.job]]
+            number = 1
+            kind = "child_jobnet"
+            jobnet = "KID"
+            [[jobnet.job]]
+            number = 2
+            command = "after"
+            after = [1]
+            [[jobnet]]
+            project = "QC"
+            name = "KID"
+            comment = "Kid"
+            start = "none"
+            [[jobnet.job]]
+            number = 1
+            command = "sleep"
+        "#);
+        let (par, kid) = (JobnetKey::new("QC", "PAR"), JobnetKey::new("QC", "KID"));
+        let t0 = t("2026-04-01T09:00:00+09:00");
+        let mut e = Engine::new(env.clone(), EngineConfig::from_env(&env), t0);
+        e.start_jobnet(t0, &par, None).expect("start");
+        let mut journal = Vec::new();
+        assert_eq!(drain(&mut e, &mut journal).len(), 1, "KID's job runs");
+
+        let t1 = t("2026-04-01T09:30:00+09:00");
+        let (mut r, report) = Engine::restore(env.clone(), EngineConfig::from_env(&env), t1, &journal);
+        assert_eq!(report.interrupted_jobs, vec!["QC/KID/1".to_string()]);
+        assert!(drain(&mut r, &mut journal).is_empty(), "job 2 of PAR does not start");
+        assert_eq!(r.jobnet(&kid).map(|n| (n.status, n.exit_code)), Some((JobnetStatus::Abended, Some(239))));
+        let icon = &r.jobs(&par)[0];
+        assert_eq!((icon.status, icon.exit.map(|x| x.code)), (JobStatus::Abended, Some(239)));
+        assert_eq!(r.jobnet(&par).map(|n| (n.status, n.exit_code)), Some((JobnetStatus::Abended, Some(239))));
     }
 
     #[test]
