@@ -18,7 +18,7 @@ use chrono::{DateTime, Utc};
 use futures::channel::oneshot;
 use tokio::sync::{broadcast, mpsc};
 use woi_core::builtin::Occurrence;
-use woi_core::engine::{JobView, JobnetView, RaiseRequest, Reception, ReloadReport, RestoreReport};
+use woi_core::engine::{EventCount, JobView, JobnetView, RaiseRequest, Reception, ReloadReport, RestoreReport};
 use woi_core::exec::{Executor, JobResult, JobRun};
 use woi_core::store::{JobOutput, PendingWrite, Store, StoreError};
 use woi_core::{Clock, Effect, Engine, EngineConfig, Environment, Event, JobId, JobnetKey, Refusal};
@@ -123,6 +123,13 @@ enum Command {
     Occurrences {
         after: u64,
         reply: Reply<Vec<Occurrence>>,
+    },
+    EventCounts {
+        key: JobnetKey,
+        reply: Reply<Vec<EventCount>>,
+    },
+    Environment {
+        reply: Reply<Arc<Environment>>,
     },
     Reload {
         env: Arc<Environment>,
@@ -229,6 +236,18 @@ impl Handle {
     /// 10,000) whose sequence number is greater than `after`, oldest first.
     pub async fn occurrences(&self, after: u64) -> Result<Vec<Occurrence>, RuntimeError> {
         self.ask(|reply| Command::Occurrences { after, reply }).await
+    }
+
+    /// The message-event counts of a jobnet, one per waited event in
+    /// definition order (empty for an unknown jobnet or one without a wait).
+    pub async fn event_counts(&self, key: &JobnetKey) -> Result<Vec<EventCount>, RuntimeError> {
+        let key = key.clone();
+        self.ask(|reply| Command::EventCounts { key, reply }).await
+    }
+
+    /// The definitions the scheduler runs (time zone, calendars, jobnets).
+    pub async fn environment(&self) -> Result<Arc<Environment>, RuntimeError> {
+        self.ask(|reply| Command::Environment { reply }).await
     }
 
     /// Every event recorded from now on (after it is durable).
@@ -485,6 +504,8 @@ impl Runtime {
             Command::Occurrences { after, reply } => {
                 answer(reply, Ok(self.engine.occurrences().filter(|o| o.seq > after).cloned().collect()))
             }
+            Command::EventCounts { key, reply } => answer(reply, Ok(self.engine.event_counts(&key))),
+            Command::Environment { reply } => answer(reply, Ok(self.engine.environment().clone())),
             Command::Shutdown { reply } => answer(reply, Ok(())),
         };
         self.flush(after).await

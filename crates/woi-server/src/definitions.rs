@@ -12,6 +12,8 @@
 //! keep their state; a change to an executing jobnet is refused with
 //! `409 OM_API_01013 jobnet=<P/N>` and nothing is stored.
 
+use std::sync::LazyLock;
+
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -26,7 +28,7 @@ use woi_core::store::{DefinitionFile, Store};
 
 use crate::AppState;
 use crate::error::ApiError;
-use crate::layer_b::{Caller, Params, located, ok, respond};
+use crate::layer_b::{Caller, NoQuery, Params, located, ok, respond, rfc3339};
 use crate::operations::{internal, status_object};
 use crate::request::{Shape, invalid, is_woi_name, parse_object, read_body, string_field};
 
@@ -124,7 +126,7 @@ fn project_wire(defs: &Definitions, p: &str) -> ProjectWire {
 }
 
 /// `GET {base}/v1/projects`.
-pub(crate) async fn list_projects(State(state): State<AppState>, caller: Caller) -> Response {
+pub(crate) async fn list_projects(State(state): State<AppState>, caller: Caller, _: NoQuery) -> Response {
     respond(
         async {
             let defs = load(&state).await?;
@@ -144,6 +146,7 @@ const NEW_PROJECT: Shape = Shape { keys: &["projectName"], aliases: &[], require
 pub(crate) async fn create_project(
     State(state): State<AppState>,
     caller: Caller,
+    _: NoQuery,
     req: axum::extract::Request,
 ) -> Response {
     respond(
@@ -175,7 +178,7 @@ pub(crate) async fn create_project(
 }
 
 /// `GET {base}/v1/projects/{p}`.
-pub(crate) async fn get_project(State(state): State<AppState>, caller: Caller, params: Params) -> Response {
+pub(crate) async fn get_project(State(state): State<AppState>, caller: Caller, params: Params, _: NoQuery) -> Response {
     respond(
         async {
             let p = params.get("project");
@@ -187,7 +190,12 @@ pub(crate) async fn get_project(State(state): State<AppState>, caller: Caller, p
 }
 
 /// `DELETE {base}/v1/projects/{p}` (admin): refused while a jobnet of it runs.
-pub(crate) async fn delete_project(State(state): State<AppState>, caller: Caller, params: Params) -> Response {
+pub(crate) async fn delete_project(
+    State(state): State<AppState>,
+    caller: Caller,
+    params: Params,
+    _: NoQuery,
+) -> Response {
     respond(
         async {
             let p = params.get("project");
@@ -214,7 +222,7 @@ struct AclEntry {
 }
 
 /// `GET {base}/v1/projects/{p}/acl`: the rights of job-management users (`auth.db`).
-pub(crate) async fn get_acl(State(state): State<AppState>, caller: Caller, params: Params) -> Response {
+pub(crate) async fn get_acl(State(state): State<AppState>, caller: Caller, params: Params, _: NoQuery) -> Response {
     respond(
         async {
             let p = params.get("project").to_string();
@@ -238,6 +246,7 @@ pub(crate) async fn put_acl(
     State(state): State<AppState>,
     caller: Caller,
     params: Params,
+    _: NoQuery,
     req: axum::extract::Request,
 ) -> Response {
     respond(
@@ -287,7 +296,12 @@ pub(crate) async fn put_acl(
 }
 
 /// `GET {base}/v1/projects/{p}/jobnets`: the jobnet definitions of the project.
-pub(crate) async fn list_jobnets(State(state): State<AppState>, caller: Caller, params: Params) -> Response {
+pub(crate) async fn list_jobnets(
+    State(state): State<AppState>,
+    caller: Caller,
+    params: Params,
+    _: NoQuery,
+) -> Response {
     respond(
         async {
             let p = params.get("project");
@@ -298,12 +312,57 @@ pub(crate) async fn list_jobnets(State(state): State<AppState>, caller: Caller, 
     )
 }
 
-/// Parse a jobnet definition body for project `p` (and name `j` on PUT).
-async fn jobnet_body(req: axum::extract::Request, p: &str, j: Option<&str>) -> Result<JobnetDef, ApiError> {
+/// The serialized field names of a definition struct, read from its
+/// `Deserialize` implementation (so the list follows the model).
+fn field_names<T: serde::de::DeserializeOwned>() -> &'static [&'static str] {
+    use serde::de::{Error as _, Visitor};
+    struct Fields<'a>(&'a mut &'static [&'static str]);
+    impl<'de> serde::Deserializer<'de> for Fields<'_> {
+        type Error = serde::de::value::Error;
+        fn deserialize_any<V: Visitor<'de>>(self, _: V) -> Result<V::Value, Self::Error> {
+            Err(Self::Error::custom("not a struct"))
+        }
+        fn deserialize_struct<V: Visitor<'de>>(
+            self,
+            _: &'static str,
+            fields: &'static [&'static str],
+            _: V,
+        ) -> Result<V::Value, Self::Error> {
+            *self.0 = fields;
+            Err(Self::Error::custom("fields read"))
+        }
+        serde::forward_to_deserialize_any! {
+            bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf option
+            unit unit_struct newtype_struct seq tuple tuple_struct map enum identifier ignored_any
+        }
+    }
+    let mut fields: &'static [&'static str] = &[];
+    let _ = T::deserialize(Fields(&mut fields));
+    fields
+}
+
+static JOBNET_KEYS: LazyLock<&'static [&'static str]> = LazyLock::new(field_names::<JobnetDef>);
+static JOB_KEYS: LazyLock<&'static [&'static str]> = LazyLock::new(field_names::<JobDef>);
+/// A calendar body may also carry `calendarName` (as the responses do).
+static CALENDAR_KEYS: LazyLock<Vec<&'static str>> =
+    LazyLock::new(|| field_names::<CalendarDef>().iter().copied().chain(["calendarName"]).collect());
+
+/// A definition body as a JSON object (spec 04 §3.1 steps 5–8): not an
+/// object → `00099`; a duplicated key → `00013`; a key the definition does
+/// not have → `00012`; `null` values dropped.
+async fn definition_object(
+    req: axum::extract::Request,
+    keys: &'static [&'static str],
+) -> Result<serde_json::Map<String, Value>, ApiError> {
     let (parts, body) = req.into_parts();
     let bytes = read_body(&parts.headers, body).await?;
-    let mut v: Value = serde_json::from_slice(&bytes).map_err(|_| ApiError::not_a_json_object())?;
-    let Some(obj) = v.as_object_mut() else { return Err(ApiError::not_a_json_object()) };
+    let fields = parse_object(&bytes, &Shape { keys, aliases: &[], required: &[] })?;
+    Ok(fields.into_iter().map(|(k, v)| (k.to_string(), v)).collect())
+}
+
+/// Parse a jobnet definition body for project `p` (and name `j` on PUT).
+async fn jobnet_body(req: axum::extract::Request, p: &str, j: Option<&str>) -> Result<JobnetDef, ApiError> {
+    let mut obj = definition_object(req, &JOBNET_KEYS).await?;
     match obj.get("project").and_then(Value::as_str) {
         None => {
             obj.insert("project".into(), Value::String(p.into()));
@@ -320,7 +379,7 @@ async fn jobnet_body(req: axum::extract::Request, p: &str, j: Option<&str>) -> R
             Some(_) => {}
         }
     }
-    serde_json::from_value(v).map_err(|e| invalid("jobnet", &e.to_string()))
+    serde_json::from_value(Value::Object(obj)).map_err(|e| invalid("jobnet", &e.to_string()))
 }
 
 fn jobnet_uri(state: &AppState, p: &str, j: &str) -> String {
@@ -332,6 +391,7 @@ pub(crate) async fn create_jobnet(
     State(state): State<AppState>,
     caller: Caller,
     params: Params,
+    _: NoQuery,
     req: axum::extract::Request,
 ) -> Response {
     respond(
@@ -373,7 +433,7 @@ async fn refuse_if_running(state: &AppState, p: &str, j: &str) -> Result<(), Api
 }
 
 /// `GET {base}/v1/projects/{p}/jobnets/{j}`.
-pub(crate) async fn get_jobnet(State(state): State<AppState>, caller: Caller, params: Params) -> Response {
+pub(crate) async fn get_jobnet(State(state): State<AppState>, caller: Caller, params: Params, _: NoQuery) -> Response {
     respond(
         async {
             let (p, j) = (params.get("project"), params.get("jobnet"));
@@ -389,6 +449,7 @@ pub(crate) async fn put_jobnet(
     State(state): State<AppState>,
     caller: Caller,
     params: Params,
+    _: NoQuery,
     req: axum::extract::Request,
 ) -> Response {
     respond(
@@ -409,7 +470,12 @@ pub(crate) async fn put_jobnet(
 }
 
 /// `DELETE {base}/v1/projects/{p}/jobnets/{j}` (change or update; refused while it runs).
-pub(crate) async fn delete_jobnet(State(state): State<AppState>, caller: Caller, params: Params) -> Response {
+pub(crate) async fn delete_jobnet(
+    State(state): State<AppState>,
+    caller: Caller,
+    params: Params,
+    _: NoQuery,
+) -> Response {
     respond(
         async {
             let (p, j) = (params.get("project"), params.get("jobnet"));
@@ -427,7 +493,12 @@ pub(crate) async fn delete_jobnet(State(state): State<AppState>, caller: Caller,
 }
 
 /// `GET {base}/v1/projects/{p}/jobnets/{j}/status`.
-pub(crate) async fn jobnet_status(State(state): State<AppState>, caller: Caller, params: Params) -> Response {
+pub(crate) async fn jobnet_status(
+    State(state): State<AppState>,
+    caller: Caller,
+    params: Params,
+    _: NoQuery,
+) -> Response {
     respond(
         async {
             let (p, j) = (params.get("project"), params.get("jobnet"));
@@ -438,8 +509,49 @@ pub(crate) async fn jobnet_status(State(state): State<AppState>, caller: Caller,
     )
 }
 
+/// MessageEventStatus (spec 04 §2.6): one waited message event of a jobnet.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct MessageEventStatus {
+    /// The waited event.
+    pub message_name: String,
+    /// Raised, not yet consumed occurrences (at most 255, D5).
+    pub count: u16,
+    /// `count > 0`.
+    pub occurred: bool,
+    /// The last occurrence (RFC 3339 UTC), or null.
+    pub last_occurred_at: Option<String>,
+}
+
+/// `GET {base}/v1/projects/{p}/jobnets/{j}/msgevents` (reference+): one
+/// MessageEventStatus per waited event, in definition order.
+pub(crate) async fn jobnet_msgevents(
+    State(state): State<AppState>,
+    caller: Caller,
+    params: Params,
+    _: NoQuery,
+) -> Response {
+    respond(
+        async {
+            let (p, j) = (params.get("project"), params.get("jobnet"));
+            let view = crate::operations::visible_jobnet(&state, &caller, p, j).await?;
+            let counts = state.handle().event_counts(&view.key).await.map_err(internal)?;
+            Ok(ok(counts
+                .into_iter()
+                .map(|c| MessageEventStatus {
+                    message_name: c.event,
+                    count: c.count,
+                    occurred: c.count > 0,
+                    last_occurred_at: c.last_raised.map(rfc3339),
+                })
+                .collect()))
+        }
+        .await,
+    )
+}
+
 /// `GET {base}/v1/projects/{p}/jobnets/{j}/jobs`.
-pub(crate) async fn list_jobs(State(state): State<AppState>, caller: Caller, params: Params) -> Response {
+pub(crate) async fn list_jobs(State(state): State<AppState>, caller: Caller, params: Params, _: NoQuery) -> Response {
     respond(
         async {
             let (p, j) = (params.get("project"), params.get("jobnet"));
@@ -451,10 +563,7 @@ pub(crate) async fn list_jobs(State(state): State<AppState>, caller: Caller, par
 }
 
 async fn job_body(req: axum::extract::Request, number: Option<u16>) -> Result<JobDef, ApiError> {
-    let (parts, body) = req.into_parts();
-    let bytes = read_body(&parts.headers, body).await?;
-    let mut v: Value = serde_json::from_slice(&bytes).map_err(|_| ApiError::not_a_json_object())?;
-    let Some(obj) = v.as_object_mut() else { return Err(ApiError::not_a_json_object()) };
+    let mut obj = definition_object(req, &JOB_KEYS).await?;
     if let Some(n) = number {
         match obj.get("number") {
             None => {
@@ -464,7 +573,7 @@ async fn job_body(req: axum::extract::Request, number: Option<u16>) -> Result<Jo
             Some(_) => {}
         }
     }
-    serde_json::from_value(v).map_err(|e| invalid("job", &e.to_string()))
+    serde_json::from_value(Value::Object(obj)).map_err(|e| invalid("job", &e.to_string()))
 }
 
 /// `POST {base}/v1/projects/{p}/jobnets/{j}/jobs` (change or update; at most 255 jobs).
@@ -472,6 +581,7 @@ pub(crate) async fn create_job(
     State(state): State<AppState>,
     caller: Caller,
     params: Params,
+    _: NoQuery,
     req: axum::extract::Request,
 ) -> Response {
     respond(
@@ -504,7 +614,7 @@ fn job_index(defs: &Definitions, i: usize, params: &Params) -> Result<usize, Api
 }
 
 /// `GET {base}/v1/projects/{p}/jobnets/{j}/jobs/{n}`.
-pub(crate) async fn get_job(State(state): State<AppState>, caller: Caller, params: Params) -> Response {
+pub(crate) async fn get_job(State(state): State<AppState>, caller: Caller, params: Params, _: NoQuery) -> Response {
     respond(
         async {
             let (p, j) = (params.get("project"), params.get("jobnet"));
@@ -521,6 +631,7 @@ pub(crate) async fn put_job(
     State(state): State<AppState>,
     caller: Caller,
     params: Params,
+    _: NoQuery,
     req: axum::extract::Request,
 ) -> Response {
     respond(
@@ -542,7 +653,7 @@ pub(crate) async fn put_job(
 }
 
 /// `DELETE {base}/v1/projects/{p}/jobnets/{j}/jobs/{n}` (change or update).
-pub(crate) async fn delete_job(State(state): State<AppState>, caller: Caller, params: Params) -> Response {
+pub(crate) async fn delete_job(State(state): State<AppState>, caller: Caller, params: Params, _: NoQuery) -> Response {
     respond(
         async {
             let (p, j) = (params.get("project"), params.get("jobnet"));
@@ -582,12 +693,12 @@ fn calendars(defs: &Definitions) -> Vec<CalendarDef> {
 }
 
 /// `GET {base}/v1/calendars` (any authenticated user).
-pub(crate) async fn list_calendars(State(state): State<AppState>, _: Caller) -> Response {
+pub(crate) async fn list_calendars(State(state): State<AppState>, _: Caller, _: NoQuery) -> Response {
     respond(async { Ok(ok(calendars(&load(&state).await?).iter().map(calendar_wire).collect())) }.await)
 }
 
 /// `GET {base}/v1/calendars/{c}`.
-pub(crate) async fn get_calendar(State(state): State<AppState>, _: Caller, params: Params) -> Response {
+pub(crate) async fn get_calendar(State(state): State<AppState>, _: Caller, params: Params, _: NoQuery) -> Response {
     respond(
         async {
             let c = params.get("calendar");
@@ -600,10 +711,7 @@ pub(crate) async fn get_calendar(State(state): State<AppState>, _: Caller, param
 }
 
 async fn calendar_body(req: axum::extract::Request, name: Option<&str>) -> Result<CalendarDef, ApiError> {
-    let (parts, body) = req.into_parts();
-    let bytes = read_body(&parts.headers, body).await?;
-    let mut v: Value = serde_json::from_slice(&bytes).map_err(|_| ApiError::not_a_json_object())?;
-    let Some(obj) = v.as_object_mut() else { return Err(ApiError::not_a_json_object()) };
+    let mut obj = definition_object(req, &CALENDAR_KEYS).await?;
     if let Some(n) = obj.remove("calendarName") {
         obj.entry("name").or_insert(n);
     }
@@ -616,13 +724,14 @@ async fn calendar_body(req: axum::extract::Request, name: Option<&str>) -> Resul
             Some(_) => {}
         }
     }
-    serde_json::from_value(v).map_err(|e| invalid("calendar", &e.to_string()))
+    serde_json::from_value(Value::Object(obj)).map_err(|e| invalid("calendar", &e.to_string()))
 }
 
 /// `POST {base}/v1/calendars` (admin).
 pub(crate) async fn create_calendar(
     State(state): State<AppState>,
     caller: Caller,
+    _: NoQuery,
     req: axum::extract::Request,
 ) -> Response {
     respond(
@@ -649,6 +758,7 @@ pub(crate) async fn put_calendar(
     State(state): State<AppState>,
     caller: Caller,
     params: Params,
+    _: NoQuery,
     req: axum::extract::Request,
 ) -> Response {
     respond(
@@ -672,7 +782,12 @@ pub(crate) async fn put_calendar(
 }
 
 /// `DELETE {base}/v1/calendars/{c}` (admin): never `SYSTEM_CALENDAR`, nor a calendar jobnets use.
-pub(crate) async fn delete_calendar(State(state): State<AppState>, caller: Caller, params: Params) -> Response {
+pub(crate) async fn delete_calendar(
+    State(state): State<AppState>,
+    caller: Caller,
+    params: Params,
+    _: NoQuery,
+) -> Response {
     respond(
         async {
             let c = params.get("calendar");

@@ -35,11 +35,11 @@ use serde::Serialize;
 use woi_adapters::sqlite::{JobRunRecord, JobnetRunRecord, SqliteStore};
 use woi_core::engine::JobnetView;
 use woi_core::store::Store;
-use woi_core::{EventKind, JobStatus, JobnetKey, JobnetStatus};
+use woi_core::{Environment, EventKind, JobStatus, JobnetKey, JobnetStatus};
 
 use crate::AppState;
 use crate::error::ApiError;
-use crate::layer_b::{Caller, Params, Query, ok, page, respond, rfc3339};
+use crate::layer_b::{Caller, NoQuery, Params, Query, ok, page, respond, rfc3339, strict_date};
 use crate::operations::{self, Kind, job_execution_id, jobnet_execution_id};
 use crate::request::invalid;
 
@@ -426,6 +426,7 @@ fn queued_exec(
     deleted: Option<DateTime<Utc>>,
     queue_len: u32,
     comment: &str,
+    env: &Environment,
 ) -> Exec {
     let status = if deleted.is_some() { "canceled" } else { "queued" };
     let record = JobnetRunRecord {
@@ -451,7 +452,7 @@ fn queued_exec(
         exit_code: None,
         triggered_by: TriggeredBy { kind: "msgevent".into(), user: None, message_name: Some(run.event.clone()) },
         vparam: None,
-        operation_date: Some(run.at.date_naive().to_string()),
+        operation_date: Some(business_date(env, key, run.at).to_string()),
         created_at: Some(rfc3339(run.at)),
         started_at: None,
         completed_at: deleted.map(rfc3339),
@@ -470,12 +471,22 @@ fn queued_exec(
     }
 }
 
+/// The business date of an instant for a jobnet (spec 04 §2.6 `operationDate`):
+/// the operating day under the day-change time of the jobnet's calendar, in
+/// the scheduler's time zone (spec 01 §3, D9). A jobnet the definitions no
+/// longer hold uses the day change of `SYSTEM_CALENDAR` (00:00).
+fn business_date(env: &Environment, key: &JobnetKey, at: DateTime<Utc>) -> NaiveDate {
+    let dct = env.jobnets.get(key).map(|d| woi_core::calendar::day_change_of(env, d)).unwrap_or_default();
+    woi_core::calendar::operating_day(env.tz, dct, at)
+}
+
 async fn load_jobnets(state: &AppState, caller: &Caller) -> Result<(Vec<Exec>, Vec<woi_core::Event>), ApiError> {
     let store = store(state)?;
     let runs = store.jobnet_executions().await.map_err(|_| ApiError::Io)?;
     let views: BTreeMap<JobnetKey, JobnetView> =
         state.handle().jobnets().await.map_err(operations::internal)?.into_iter().map(|v| (v.key.clone(), v)).collect();
     let (facts, events) = journal_facts(store).await?;
+    let env = state.handle().environment().await.map_err(operations::internal)?;
     let mut out = Vec::new();
     for (seq, r) in runs {
         if !caller.sees(&r.jobnet.project) {
@@ -513,7 +524,14 @@ async fn load_jobnets(state: &AppState, caller: &Caller) -> Result<(Vec<Exec>, V
             exit_code: r.exit_code,
             triggered_by,
             vparam: web.and_then(|w| w.vparam),
-            operation_date: r.started_at.map(|t| t.date_naive().to_string()),
+            operation_date: r.started_at.map(|t| {
+                // A copy-started jobnet runs under its source's calendar.
+                let key = match facts.copies.get(&r.jobnet) {
+                    Some(src) if !env.jobnets.contains_key(&r.jobnet) => JobnetKey::new(&r.jobnet.project, src),
+                    _ => r.jobnet.clone(),
+                };
+                business_date(&env, &key, t).to_string()
+            }),
             created_at: created.map(rfc3339),
             started_at: r.started_at.map(rfc3339),
             completed_at: r.ended_at.map(rfc3339),
@@ -535,12 +553,12 @@ async fn load_jobnets(state: &AppState, caller: &Caller) -> Result<(Vec<Exec>, V
             q.pop_front();
         }
         let comment = view.map(|v| v.comment.as_str()).unwrap_or_default();
-        out.extend(q.iter().map(|run| queued_exec(&key, run, None, n as u32, comment)));
+        out.extend(q.iter().map(|run| queued_exec(&key, run, None, n as u32, comment, &env)));
     }
     for (key, run, at) in &facts.deleted {
         if caller.sees(&key.project) {
             let comment = views.get(key).map(|v| v.comment.as_str()).unwrap_or_default();
-            out.push(queued_exec(key, run, Some(*at), 0, comment));
+            out.push(queued_exec(key, run, Some(*at), 0, comment, &env));
         }
     }
     Ok((out, events))
@@ -556,7 +574,7 @@ enum Bound {
 impl Bound {
     fn parse(query: &Query, name: &str) -> Result<Option<Bound>, ApiError> {
         let Some(v) = query.get(name) else { return Ok(None) };
-        if let Ok(d) = NaiveDate::parse_from_str(v, "%Y-%m-%d") {
+        if let Some(d) = strict_date(v) {
             return Ok(Some(Bound::Date(d)));
         }
         DateTime::parse_from_rfc3339(v).map(|t| Some(Bound::Instant(t.to_utc()))).map_err(|_| invalid(name, v))
@@ -624,7 +642,7 @@ impl Filters {
         }
         let operation_date = match query.get("operationDate") {
             None => None,
-            Some(v) => Some(NaiveDate::parse_from_str(v, "%Y-%m-%d").map_err(|_| invalid("operationDate", v))?),
+            Some(v) => Some(strict_date(v).ok_or_else(|| invalid("operationDate", v))?),
         };
         Ok(Filters {
             statuses,
@@ -648,6 +666,7 @@ impl Filters {
         trigger: Option<&TriggeredBy>,
         started: Option<DateTime<Utc>>,
         completed: Option<DateTime<Utc>>,
+        operation_date: Option<NaiveDate>,
     ) -> bool {
         let bound = |b: Option<Bound>, t: Option<DateTime<Utc>>, f: fn(Bound, DateTime<Utc>) -> bool| match b {
             None => true,
@@ -662,7 +681,7 @@ impl Filters {
             && bound(self.completed_after, completed, Bound::after)
             && bound(self.started_before, started, Bound::before)
             && bound(self.started_after, started, Bound::after)
-            && self.operation_date.is_none_or(|d| started.is_some_and(|t| t.date_naive() == d))
+            && self.operation_date.is_none_or(|d| operation_date == Some(d))
     }
 }
 
@@ -731,6 +750,7 @@ async fn list_jobnet_executions(
                 Some(&e.wire.triggered_by),
                 e.record.started_at,
                 e.record.ended_at,
+                e.wire.operation_date.as_deref().and_then(strict_date),
             )
         })
         .collect();
@@ -919,7 +939,12 @@ pub(crate) async fn get_jobnet(
 }
 
 /// `GET {base}/v1/executions/jobnets/{id}/messages`.
-pub(crate) async fn jobnet_messages(State(state): State<AppState>, caller: Caller, params: Params) -> Response {
+pub(crate) async fn jobnet_messages(
+    State(state): State<AppState>,
+    caller: Caller,
+    params: Params,
+    _: NoQuery,
+) -> Response {
     respond(
         async {
             let (exec, events) = find_jobnet_exec(&state, &caller, params.get("id")).await?;
@@ -946,7 +971,12 @@ const QUEUE_RETRIES: usize = 3;
 
 /// `DELETE {base}/v1/executions/jobnets/{id}`: delete a queued run before it
 /// starts, or force-terminate a running one.
-pub(crate) async fn cancel_jobnet(State(state): State<AppState>, caller: Caller, params: Params) -> Response {
+pub(crate) async fn cancel_jobnet(
+    State(state): State<AppState>,
+    caller: Caller,
+    params: Params,
+    _: NoQuery,
+) -> Response {
     respond(
         async {
             let mut tries = 0;
@@ -1013,6 +1043,10 @@ pub(crate) async fn list_jobs(State(state): State<AppState>, caller: Caller, que
             }
             let filters = Filters::parse(&query, JOB_STATUSES)?;
             let (execs, _) = load_jobnets(&state, &caller).await?;
+            let dates: BTreeMap<u64, NaiveDate> = execs
+                .iter()
+                .filter_map(|e| e.wire.operation_date.as_deref().and_then(strict_date).map(|d| (e.seq, d)))
+                .collect();
             let triggers: BTreeMap<u64, TriggeredBy> =
                 execs.into_iter().map(|e| (e.seq, e.wire.triggered_by)).collect();
             let mut jobs: Vec<(u64, JobExecution, JobRunRecord)> = job_records(&state)
@@ -1023,7 +1057,9 @@ pub(crate) async fn list_jobs(State(state): State<AppState>, caller: Caller, que
                 .filter(|(_, w, r)| {
                     let run_seq = w.jobnet_execution_id.as_deref().and_then(|i| parse_id(i, "jne-"));
                     let t = run_seq.and_then(|s| triggers.get(&s));
-                    filters.keep(&w.status, &r.jobnet, t, r.started_at, r.ended_at)
+                    // A job's business date is that of its jobnet execution.
+                    let date = run_seq.and_then(|s| dates.get(&s).copied());
+                    filters.keep(&w.status, &r.jobnet, t, r.started_at, r.ended_at, date)
                 })
                 .collect();
             sort_by(
@@ -1079,7 +1115,12 @@ pub(crate) async fn get_job(State(state): State<AppState>, caller: Caller, param
 }
 
 /// `GET {base}/v1/executions/jobs/{id}/messages`.
-pub(crate) async fn job_messages(State(state): State<AppState>, caller: Caller, params: Params) -> Response {
+pub(crate) async fn job_messages(
+    State(state): State<AppState>,
+    caller: Caller,
+    params: Params,
+    _: NoQuery,
+) -> Response {
     respond(
         async {
             let (seq, _, r) = find_job(&state, &caller, params.get("id")).await?;
@@ -1116,7 +1157,7 @@ pub(crate) async fn job_output(
 }
 
 /// `DELETE {base}/v1/executions/jobs/{id}`: force-terminate a running job.
-pub(crate) async fn cancel_job(State(state): State<AppState>, caller: Caller, params: Params) -> Response {
+pub(crate) async fn cancel_job(State(state): State<AppState>, caller: Caller, params: Params, _: NoQuery) -> Response {
     respond(
         async {
             let (_, wire, r) = find_job(&state, &caller, params.get("id")).await?;

@@ -97,6 +97,30 @@ impl FromRequestParts<AppState> for Query {
     }
 }
 
+/// The query string of a route that takes no query parameters: any
+/// parameter is refused (`00012`, the first in order) before the handler runs.
+pub(crate) struct NoQuery;
+
+impl FromRequestParts<AppState> for NoQuery {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &AppState) -> Result<NoQuery, ApiError> {
+        Query::parse(&parts.uri).check(&[], &[])?;
+        Ok(NoQuery)
+    }
+}
+
+/// A strict `yyyy-MM-dd` date: four-digit year, two-digit month and day.
+pub(crate) fn strict_date(v: &str) -> Option<chrono::NaiveDate> {
+    let b = v.as_bytes();
+    let shaped = b.len() == 10
+        && b.iter().enumerate().all(|(i, c)| if i == 4 || i == 7 { *c == b'-' } else { c.is_ascii_digit() });
+    if !shaped {
+        return None;
+    }
+    chrono::NaiveDate::parse_from_str(v, "%Y-%m-%d").ok()
+}
+
 impl Query {
     fn parse(uri: &Uri) -> Query {
         let q = uri.query().unwrap_or("");

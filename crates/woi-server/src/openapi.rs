@@ -63,6 +63,7 @@ pub fn document() -> OpenApi {
         .schema_from::<crate::operations::Target>()
         .schema_from::<crate::operations::JobnetStatusObject>()
         .schema_from::<crate::operations::JobStatusObject>()
+        .schema_from::<crate::definitions::MessageEventStatus>()
         .schema_from::<crate::executions::JobnetExecution>()
         .schema_from::<crate::executions::JobExecution>()
         .schema_from::<crate::executions::JobSummary>()

@@ -39,7 +39,7 @@ use woi_core::{JobStatus, JobnetKey, JobnetStatus};
 
 use crate::AppState;
 use crate::error::ApiError;
-use crate::layer_b::{Caller, Params, Query, located, ok, page, respond, rfc3339};
+use crate::layer_b::{Caller, NoQuery, Params, Query, located, ok, page, respond, rfc3339};
 use crate::request::{Shape, invalid, is_woi_name, parse_object, read_body, string_field};
 
 /// Completed operations are kept this many days (`api.operation_retention_days`).
@@ -245,6 +245,20 @@ impl Registry {
         let _ = crate::blocking(move || store.put_run(&rec)).await;
     }
 }
+
+/// Every operation `kind` of spec 04 §2.6 (`project.import`/`project.export`
+/// included, though no route creates them yet).
+const OPERATION_KINDS: [&str; 9] = [
+    "jobnet.start",
+    "jobnet.start-vparam",
+    "jobnet.restart",
+    "jobnet.cancel",
+    "job.restart",
+    "job.cancel",
+    "execution.cancel",
+    "project.import",
+    "project.export",
+];
 
 /// Operation kinds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -590,6 +604,7 @@ pub(crate) async fn jobnet_action(
     State(state): State<AppState>,
     caller: Caller,
     params: Params,
+    _: NoQuery,
     req: axum::extract::Request,
 ) -> Response {
     respond(
@@ -663,7 +678,7 @@ pub struct JobStatusObject {
 }
 
 /// `POST {base}/v1/projects/{p}/jobnets/{j}/jobs/{n}/actions/{a}`.
-pub(crate) async fn job_action(State(state): State<AppState>, caller: Caller, params: Params) -> Response {
+pub(crate) async fn job_action(State(state): State<AppState>, caller: Caller, params: Params, _: NoQuery) -> Response {
     respond(
         async {
             let (p, j, a) = (params.get("project"), params.get("jobnet"), params.get("action"));
@@ -758,14 +773,29 @@ pub(crate) async fn list_operations(State(state): State<AppState>, caller: Calle
             if all && !caller.user.admin {
                 return Err(ApiError::Forbidden("operations.list-all".into()));
             }
-            let lower = |v: Vec<String>| v.into_iter().map(|s| s.to_ascii_lowercase()).collect::<Vec<_>>();
-            let (statuses, kinds, users) = (lower(query.list("statuses")), query.list("kinds"), query.list("users"));
-            let states: Vec<String> = query.list("states").into_iter().map(|s| s.to_ascii_uppercase()).collect();
-            for s in &statuses {
-                if !["queued", "running", "completed"].contains(&s.as_str()) {
-                    return Err(invalid("statuses", s));
+            // Values are matched case-insensitively (kinds exactly); a value
+            // outside the closed sets of §2.6/§3.9.2 is `00010 name=<raw value>`.
+            let mut statuses = Vec::new();
+            for s in query.list("statuses") {
+                let l = s.to_ascii_lowercase();
+                if !["queued", "running", "completed"].contains(&l.as_str()) {
+                    return Err(invalid("statuses", &s));
                 }
+                statuses.push(l);
             }
+            let mut states = Vec::new();
+            for s in query.list("states") {
+                let u = s.to_ascii_uppercase();
+                if !["NORMAL", "WARNING", "PARTIAL_FAILURES", "ERROR"].contains(&u.as_str()) {
+                    return Err(invalid("states", &s));
+                }
+                states.push(u);
+            }
+            let kinds = query.list("kinds");
+            if let Some(k) = kinds.iter().find(|k| !OPERATION_KINDS.contains(&k.as_str())) {
+                return Err(invalid("kinds", k));
+            }
+            let users = query.list("users");
             state.operations().purge(state.now());
             let mut ops: Vec<Operation> = state.operations().lock().ops.clone();
             ops.reverse(); // newest first (insertion order)

@@ -200,6 +200,13 @@ pub(crate) fn routes() -> Vec<(RouteInfo, MethodRouter<AppState>)> {
             get(definitions::jobnet_status)
         ),
         r!(
+            "/{tenant}/{environment}/api/v1/projects/{project}/jobnets/{jobnet}/msgevents",
+            "GET",
+            "definitions",
+            "Message-event counts of a jobnet: one MessageEventStatus per waited event",
+            get(definitions::jobnet_msgevents)
+        ),
+        r!(
             "/{tenant}/{environment}/api/v1/projects/{project}/jobnets/{jobnet}/executions",
             "GET",
             "executions",
