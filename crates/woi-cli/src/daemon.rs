@@ -86,6 +86,50 @@ fn clock(now: Option<&str>, speed: f64) -> Result<Arc<dyn Clock>, String> {
     }
 }
 
+/// What a `woi serve` on a virtual clock (`--now`, `--speed`) writes into
+/// its data directory, so that local readers (`woi status`) show its time:
+/// at the real instant `real` the clock showed `at`, and it runs `speed`
+/// times as fast. Only trusted while the scheduler that wrote it (`pid`)
+/// holds the directory.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct ClockNote {
+    pid: i32,
+    at: DateTime<Utc>,
+    real: DateTime<Utc>,
+    speed: f64,
+}
+
+const CLOCK_NOTE: &str = "woi.clock.json";
+
+/// Write (virtual clock) or remove (system clock) the clock note of this scheduler.
+fn write_clock_note(data: &Path, now: Option<&str>, speed: f64) -> Result<(), String> {
+    let path = data.join(CLOCK_NOTE);
+    if now.is_none() && speed == 1.0 {
+        let _ = std::fs::remove_file(&path);
+        return Ok(());
+    }
+    let c = clock(now, speed)?;
+    let pid = i32::try_from(std::process::id()).unwrap_or_default();
+    let note = ClockNote { pid, at: c.now(), real: Utc::now(), speed };
+    let text = serde_json::to_string(&note).map_err(|e| e.to_string())?;
+    std::fs::write(&path, text).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// The time of the scheduler holding `data`: its virtual clock when it runs
+/// on one, otherwise the system clock.
+fn scheduler_now(data: &Path) -> DateTime<Utc> {
+    let real = Utc::now();
+    let Ok(Some(pid)) = running_scheduler(data) else { return real };
+    let Ok(text) = std::fs::read_to_string(data.join(CLOCK_NOTE)) else { return real };
+    match serde_json::from_str::<ClockNote>(&text) {
+        Ok(n) if n.pid == pid && n.speed.is_finite() && n.speed > 0.0 => {
+            let elapsed = (real - n.real).num_microseconds().unwrap_or(0) as f64 * n.speed;
+            n.at + chrono::Duration::microseconds(elapsed as i64)
+        }
+        _ => real,
+    }
+}
+
 /// `woi apply`.
 pub async fn apply(data: &Path, defs: &[PathBuf]) -> Result<ExitCode, String> {
     // A running scheduler owns the data directory: hand it the definitions.
@@ -392,6 +436,7 @@ pub async fn serve(o: &RunOptions<'_>, api: Option<&crate::admin::ApiOptions>) -
         let mut lock = &lock;
         let _ = write!(lock, "{}", std::process::id()).and_then(|()| lock.flush());
     }
+    write_clock_note(o.data, o.now, o.speed)?;
     let bound = match api {
         Some(a) => Some(crate::admin::bind_api(o.data, a).await?),
         None => None,
@@ -482,7 +527,7 @@ pub async fn status(data: &Path, json: bool, statuses: &[String]) -> Result<Exit
     let store = open_store(data).await?;
     let env = environment(&store).await?;
     let journal = store.events_after(0).await.map_err(|e| e.to_string())?;
-    let now = Utc::now();
+    let now = scheduler_now(data);
     let engine = Engine::replay(env.clone(), EngineConfig::from_env(&env), now, &journal);
     // MODEL-150: the management list filtered by status.
     let views: Vec<_> = engine.jobnets().filter(|v| wanted.is_empty() || wanted.contains(&v.status)).collect();

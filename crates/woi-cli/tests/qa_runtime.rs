@@ -667,3 +667,23 @@ fn qa_status_filter_and_history_order_limit_and_json_fields() {
     let t = text(&woi(&["status"], dir.path()).stdout);
     assert!(t.lines().last().is_some_and(|l| l.starts_with("server time") && l.contains("Asia/Tokyo")), "{t}");
 }
+
+// The management list shows the running scheduler's time, also on a
+// virtual clock (`serve --now`): the operating day and the next start are
+// those of that clock (qa-findings-runtime R2).
+#[test]
+fn qa_status_shows_the_virtual_time_of_a_running_serve() {
+    let dir = dir_with(&[("defs.toml", TIMED)]);
+    assert!(woi(&["apply", "defs.toml"], dir.path()).status.success());
+    let mut serve = Proc::spawn(&["serve", "--now", "2031-03-04T07:00:00Z"], dir.path(), "s");
+    serve.wait_for("the scheduler to run", |_, e| e.contains("scheduler running"));
+    let o = woi(&["status"], dir.path());
+    let text = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert!(o.status.success(), "{text}");
+    assert!(text.contains("server time 2031-03-04 07:0"), "{text}");
+    assert!(text.contains("2031-03-04 09:00:00"), "NINE's next start is today's 09:00: {text}");
+    serve.term();
+    // Once the scheduler is gone, the system clock again.
+    let o = woi(&["status"], dir.path());
+    assert!(!String::from_utf8_lossy(&o.stdout).contains("server time 2031-"));
+}
