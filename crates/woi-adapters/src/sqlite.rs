@@ -625,6 +625,16 @@ impl SqliteStore {
         self.read(query_jobnet_executions).await
     }
 
+    /// The sequence number of the journal's last event (0 when empty).
+    pub async fn last_seq(&self) -> Result<u64, SqliteError> {
+        self.read(|conn, site| {
+            conn.query_row("SELECT COALESCE(MAX(seq), 0) FROM journal", [], |r| r.get::<_, i64>(0))
+                .map(|n| u64::try_from(n).unwrap_or(0))
+                .map_err(|e| site.err("read the journal", e))
+        })
+        .await
+    }
+
     /// The journal's events of one kind (its serde name, e.g.
     /// `message_event_raised`) with a sequence number greater than `after`,
     /// oldest first: a reader that waits for one kind (`jobschchkmsgevt`)
@@ -1533,6 +1543,7 @@ mod tests {
         assert_eq!(seqs(&store.events_of_kind_after(kind, 2).await.unwrap()), vec![4]);
         assert!(store.events_of_kind_after(kind, 4).await.unwrap().is_empty());
         assert!(store.events_of_kind_after("no_such_kind", 0).await.unwrap().is_empty());
+        assert_eq!(store.last_seq().await.unwrap(), 5);
     }
 
     #[tokio::test]

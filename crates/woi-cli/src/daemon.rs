@@ -324,15 +324,19 @@ fn executors(data: &Path) -> Result<Arc<ExecutorSet>, String> {
     Ok(Arc::new(set))
 }
 
+/// The runtime of a data directory, its store, the directory lock, and the
+/// journal's last sequence number before the runtime opened (what recovery
+/// recorded comes after it).
 pub(crate) async fn open_runtime(
     o: &RunOptions<'_>,
-) -> Result<Option<(Runtime, Arc<SqliteStore>, std::fs::File)>, String> {
+) -> Result<Option<(Runtime, Arc<SqliteStore>, std::fs::File, u64)>, String> {
     let lock = lock_data_dir(o.data)?;
     let store = open_store(o.data).await?;
     if !o.defs.is_empty() && apply_files(&store, o.defs).await?.is_none() {
         return Ok(None);
     }
     let env = environment(&store).await?;
+    let before = store.last_seq().await.map_err(|e| e.to_string())?;
     let (rt, report) = Runtime::open(env, store.clone(), executors(o.data)?, clock(o.now, o.speed)?)
         .await
         .map_err(|e| e.to_string())?;
@@ -342,13 +346,13 @@ pub(crate) async fn open_runtime(
     for (jobnet, at, action) in &report.missed_starts {
         eprintln!("recovered: start of {jobnet} at {} was missed ({action})", at.to_rfc3339());
     }
-    Ok(Some((rt, store, lock)))
+    Ok(Some((rt, store, lock, before)))
 }
 
 /// `woi run P/N`: start a jobnet now, follow it to its end, print its jobs.
 pub async fn run(o: &RunOptions<'_>, jobnet: &str, vparam: Option<&str>) -> Result<ExitCode, String> {
     let key = JobnetKey::parse(jobnet).ok_or_else(|| format!("{jobnet:?}: expected PROJECT/JOBNET"))?;
-    let Some((rt, store, _lock)) = open_runtime(o).await? else { return Ok(ExitCode::from(1)) };
+    let Some((rt, store, _lock, _)) = open_runtime(o).await? else { return Ok(ExitCode::from(1)) };
     let tz = rt_tz(&store).await;
     let h = rt.handle();
     let mut events = h.subscribe();
@@ -430,7 +434,7 @@ async fn rt_tz(store: &SqliteStore) -> chrono_tz::Tz {
 /// with `api`, serve the Web API alongside it on the same scheduler handle.
 /// On stop, the Web API finishes its requests in flight before the scheduler stops.
 pub async fn serve(o: &RunOptions<'_>, api: Option<&crate::admin::ApiOptions>) -> Result<ExitCode, String> {
-    let Some((rt, store, lock)) = open_runtime(o).await? else { return Ok(ExitCode::from(1)) };
+    let Some((rt, store, lock, before)) = open_runtime(o).await? else { return Ok(ExitCode::from(1)) };
     {
         use std::io::Write;
         let mut lock = &lock;
@@ -444,6 +448,9 @@ pub async fn serve(o: &RunOptions<'_>, api: Option<&crate::admin::ApiOptions>) -
     let tz = rt_tz(&store).await;
     let h = rt.handle();
     let mut events = h.subscribe();
+    // What recovery recorded while the runtime opened (239s, missed starts
+    // run now) is printed first, then the live stream.
+    let recovered = store.events_after(before).await.map_err(|e| e.to_string())?;
     let task = tokio::spawn(rt.run());
     let applies = tokio::spawn(serve_applies(o.data.to_path_buf(), h.clone(), store.clone()));
     eprintln!("woi: scheduler running on {} (Ctrl-C to stop)", db_path(o.data).display());
@@ -453,19 +460,28 @@ pub async fn serve(o: &RunOptions<'_>, api: Option<&crate::admin::ApiOptions>) -
         None => None,
     };
     let json = o.json;
+    let print = move |ev: woi_core::Event| {
+        if json {
+            if let Ok(line) = serde_json::to_string(&ev) {
+                out(&format!("{line}\n"));
+            }
+        } else {
+            let report = woi_core::sim::ReportEvent {
+                seq: ev.seq,
+                at: ev.at.with_timezone(&tz).to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                kind: ev.kind,
+            };
+            out(&format!("{}\n", woi_core::sim::render_event(&report)));
+        }
+    };
+    let printed = recovered.last().map_or(before, |e| e.seq);
+    for ev in recovered {
+        print(ev);
+    }
     let printer = tokio::spawn(async move {
         while let Ok(ev) = events.recv().await {
-            if json {
-                if let Ok(line) = serde_json::to_string(&ev) {
-                    out(&format!("{line}\n"));
-                }
-            } else {
-                let report = woi_core::sim::ReportEvent {
-                    seq: ev.seq,
-                    at: ev.at.with_timezone(&tz).to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-                    kind: ev.kind,
-                };
-                out(&format!("{}\n", woi_core::sim::render_event(&report)));
+            if ev.seq > printed {
+                print(ev);
             }
         }
     });
@@ -652,7 +668,7 @@ pub async fn history(data: &Path, jobnet: Option<&str>, limit: usize, json: bool
 pub async fn op(o: &RunOptions<'_>, action: serde_json::Value) -> Result<ExitCode, String> {
     let action: woi_core::sim::Action =
         serde_json::from_value(action).map_err(|e| format!("operation: {e} (see `woi op --help`)"))?;
-    let Some((rt, _store, _lock)) = open_runtime(o).await? else { return Ok(ExitCode::from(1)) };
+    let Some((rt, _store, _lock, _)) = open_runtime(o).await? else { return Ok(ExitCode::from(1)) };
     let h = rt.handle();
     let task = tokio::spawn(rt.run());
     let result = h.apply(action).await;

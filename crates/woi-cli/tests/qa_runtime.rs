@@ -467,6 +467,8 @@ fn qa_missed_starts_run_once_or_skip_and_never_twice() {
     let mut serve = Proc::spawn(&["serve", "--now", "2031-06-02T08:05:00Z"], dir.path(), "s2");
     serve.wait_for("ONCE ran", |o, e| o.contains("jobnet QM/ONCE completed") && e.contains("scheduler running"));
     serve.term();
+    // What recovery did is in the printed stream too (R4): the run's start, not only its end.
+    assert!(serve.out().contains("jobnet QM/ONCE executing"), "{}", serve.out());
     let err = serve.err();
     assert!(err.contains("QM/ONCE") && err.contains("run_once"), "{err}");
     assert!(err.contains("QM/SKIPPER") && err.contains("skipped"), "{err}");
