@@ -68,6 +68,79 @@ pub fn parse(text: &str, format: Format) -> Result<Definitions, String> {
     }
 }
 
+/// Read a file whose values do not all fit the model object by object: the
+/// jobnets one at a time, then the rest. Returns what could be read and, for
+/// each part that could not, its object name and the error. `None` when the
+/// text is not syntactically valid at all.
+fn parse_by_object(text: &str, format: Format) -> Option<(Definitions, Vec<(String, String)>)> {
+    fn name_of(project: Option<&str>, name: Option<&str>) -> String {
+        match (project, name) {
+            (Some(p), Some(n)) => format!("project {p} / jobnet {n}"),
+            (None, Some(n)) => format!("jobnet {n}"),
+            _ => "jobnet".to_string(),
+        }
+    }
+    let mut errors = Vec::new();
+    let (mut defs, jobnets) = match format {
+        Format::Toml => {
+            let mut table: toml::Table = toml::from_str(text).ok()?;
+            let jobnets = match table.remove("jobnet") {
+                Some(toml::Value::Array(a)) => a,
+                Some(other) => vec![other],
+                None => Vec::new(),
+            };
+            let defs = match toml::Value::Table(table).try_into::<Definitions>() {
+                Ok(d) => d,
+                Err(e) => {
+                    errors.push((String::new(), e.to_string().trim_end().to_string()));
+                    Definitions::default()
+                }
+            };
+            let mut read = Vec::new();
+            for v in jobnets {
+                let name = name_of(
+                    v.get("project").and_then(toml::Value::as_str),
+                    v.get("name").and_then(toml::Value::as_str),
+                );
+                match v.try_into::<JobnetDef>() {
+                    Ok(j) => read.push(j),
+                    Err(e) => errors.push((name, e.to_string().trim_end().to_string())),
+                }
+            }
+            (defs, read)
+        }
+        Format::Json => {
+            let mut value: serde_json::Value = serde_json::from_str(text).ok()?;
+            let jobnets = match value.as_object_mut().and_then(|o| o.remove("jobnet")) {
+                Some(serde_json::Value::Array(a)) => a,
+                Some(other) => vec![other],
+                None => Vec::new(),
+            };
+            let defs = match serde_json::from_value::<Definitions>(value) {
+                Ok(d) => d,
+                Err(e) => {
+                    errors.push((String::new(), e.to_string()));
+                    Definitions::default()
+                }
+            };
+            let mut read = Vec::new();
+            for v in jobnets {
+                let name = name_of(
+                    v.get("project").and_then(serde_json::Value::as_str),
+                    v.get("name").and_then(serde_json::Value::as_str),
+                );
+                match serde_json::from_value::<JobnetDef>(v) {
+                    Ok(j) => read.push(j),
+                    Err(e) => errors.push((name, e.to_string())),
+                }
+            }
+            (defs, read)
+        }
+    };
+    defs.jobnets.extend(jobnets);
+    Some((defs, errors))
+}
+
 /// Definitions gathered from one or more files, each object remembering its file.
 #[derive(Clone, Debug, Default)]
 pub struct Catalog {
@@ -94,9 +167,31 @@ impl Catalog {
     /// Parse `text` (format guessed from `file`) and merge it in. A syntax
     /// error is recorded in `read_errors` and the rest is still read.
     pub fn add_text(&mut self, file: &str, text: &str) {
-        match parse(text, Format::from_name(file)) {
-            Ok(defs) => self.add(Some(file.to_string()), defs),
-            Err(message) => self.read_errors.push(Diagnostic {
+        let format = Format::from_name(file);
+        let message = match parse(text, format) {
+            Ok(defs) => return self.add(Some(file.to_string()), defs),
+            Err(message) => message,
+        };
+        // A value that does not fit (e.g. `time = "25:00"`) must not hide the
+        // other problems of the file: read it object by object, report each
+        // broken jobnet by name and still check everything else.
+        match parse_by_object(text, format) {
+            Some((defs, errors)) if !errors.is_empty() => {
+                // The whole-file message says where the first problem is.
+                let at = message.lines().next().unwrap_or_default().to_string();
+                for (i, (object, e)) in errors.into_iter().enumerate() {
+                    let e = e.split_whitespace().collect::<Vec<_>>().join(" ");
+                    let message = if i == 0 && at != e && !e.contains(&at) { format!("{e} ({at})") } else { e };
+                    self.read_errors.push(Diagnostic {
+                        file: Some(file.to_string()),
+                        object,
+                        field: String::new(),
+                        message,
+                    });
+                }
+                self.add(Some(file.to_string()), defs);
+            }
+            _ => self.read_errors.push(Diagnostic {
                 file: Some(file.to_string()),
                 object: String::new(),
                 field: String::new(),
@@ -266,5 +361,55 @@ impl Environment {
             Some(master) => self.jobnets.get(master),
             None => self.jobnets.get(key),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // Every problem is reported, with its object: a value that does not fit
+    // the model (`time = "25:00"`) no longer hides the other problems of its
+    // file, in TOML and JSON.
+    #[test]
+    fn a_value_error_names_its_jobnet_and_hides_nothing_else() {
+        let toml = r#"
+[[jobnet]]
+project = "QB"
+name = "ONE"
+start = { time = "25:00" }
+[[jobnet.job]]
+number = 1
+command = "true"
+
+[[jobnet]]
+project = "QB"
+name = "TWO"
+[[jobnet.job]]
+number = 1
+command = "true"
+normal_limit = 230
+"#;
+        let json = r#"{"jobnet": [
+            {"project": "QB", "name": "ONE", "start": {"time": "25:00"}, "job": [{"number": 1, "command": "true"}]},
+            {"project": "QB", "name": "TWO", "job": [{"number": 1, "command": "true", "normal_limit": 230}]}
+        ]}"#;
+        for (file, text) in [("a.toml", toml), ("a.json", json)] {
+            let mut cat = Catalog::new();
+            cat.add_text(file, text);
+            let Err(diags) = cat.compile() else { panic!("{file}: both problems must be found") };
+            let all: Vec<String> = diags.iter().map(ToString::to_string).collect();
+            assert_eq!(all.len(), 2, "{file}: {all:#?}");
+            assert!(all.iter().any(|d| d.contains("project QB / jobnet ONE") && d.contains("25:00")), "{all:#?}");
+            assert!(
+                all.iter().any(|d| d.contains("project QB / jobnet TWO / job 1") && d.contains("normal_limit")),
+                "{all:#?}"
+            );
+        }
+        // A syntax error is still one error for the whole file.
+        let mut cat = Catalog::new();
+        cat.add_text("b.toml", "[[jobnet]\nproject = ");
+        assert_eq!(cat.read_errors.len(), 1);
+        assert!(cat.read_errors[0].object.is_empty());
     }
 }
