@@ -678,24 +678,7 @@ mod tests {
     // execution slot did not complete.
     #[test]
     fn xc_010_a_run_whose_job_was_queued_when_the_environment_stopped_abends() {
-        let env = env(r#"
-            [environment]
-            max_concurrent_jobs = 1
-            [[jobnet]]
-            project = "P"
-            name = "A"
-            comment = "A"
-            [[jobnet.job]]
-            number = 1
-            command = "a"
-            [[jobnet]]
-            project = "P"
-            name = "B"
-            comment = "B"
-            [[jobnet.job]]
-            number = 1
-            command = "b"
-        "#);
+        let env = env(LIMIT_1);
         let (a, b) = (JobnetKey::new("P", "A"), JobnetKey::new("P", "B"));
         let t0 = t("2026-04-01T09:00:00+09:00");
         let mut e = Engine::new(env.clone(), EngineConfig::from_env(&env), t0);
