@@ -343,10 +343,38 @@ pub(crate) async fn open_runtime(
     for job in &report.interrupted_jobs {
         eprintln!("recovered: job {job} was executing when the scheduler stopped; ended with 239");
     }
-    for (jobnet, at, action) in &report.missed_starts {
-        eprintln!("recovered: start of {jobnet} at {} was missed ({action})", at.to_rfc3339());
+    for line in missed_start_lines(&report.missed_starts) {
+        eprintln!("{line}");
     }
     Ok(Some((rt, store, lock, before)))
+}
+
+/// The recovery report's missed starts, one line per jobnet and action: a
+/// scheduler that was down for a month reports a jobnet's 30 skipped starts
+/// as one line with the first and the last, not 30 lines.
+fn missed_start_lines(missed: &[(JobnetKey, DateTime<Utc>, String)]) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut i = 0;
+    while i < missed.len() {
+        let (jobnet, first, action) = &missed[i];
+        let mut j = i + 1;
+        while j < missed.len() && missed[j].0 == *jobnet && missed[j].2 == *action {
+            j += 1;
+        }
+        let last = missed[j - 1].1;
+        lines.push(if j - i == 1 {
+            format!("recovered: start of {jobnet} at {} was missed ({action})", first.to_rfc3339())
+        } else {
+            format!(
+                "recovered: {} starts of {jobnet} from {} to {} were missed ({action})",
+                j - i,
+                first.to_rfc3339(),
+                last.to_rfc3339()
+            )
+        });
+        i = j;
+    }
+    lines
 }
 
 /// `woi run P/N`: start a jobnet now, follow it to its end, print its jobs.
@@ -586,6 +614,19 @@ pub async fn history(data: &Path, jobnet: Option<&str>, limit: usize, json: bool
     };
     let filter = HistoryFilter { jobnet: key.clone(), limit: Some(limit), ..HistoryFilter::default() };
     let runs = store.jobnet_history(filter).await.map_err(|e| e.to_string())?;
+    // A jobnet with no history must at least be defined: a typo in the name
+    // is an error (exit 1), not an empty list. A jobnet removed from the
+    // definitions keeps its history and still lists it.
+    if let (Some(k), true) = (&key, runs.is_empty()) {
+        let defined = match environment(&store).await {
+            Ok(env) => env.jobnets.contains_key(k),
+            Err(_) => false,
+        };
+        if !defined {
+            eprintln!("woi: {k}: no such jobnet (not in the applied definitions and no history)");
+            return Ok(ExitCode::from(1));
+        }
+    }
     let jobs = match (&key, runs.first()) {
         (Some(k), Some(r)) => store.job_history(k, Some(r.run), None).await.map_err(|e| e.to_string())?,
         _ => Vec::new(),
@@ -694,5 +735,32 @@ pub async fn op(o: &RunOptions<'_>, action: serde_json::Value) -> Result<ExitCod
             eprintln!("woi: {e}");
             Ok(ExitCode::from(1))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(s: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(s).expect("time").to_utc()
+    }
+
+    #[test]
+    fn missed_starts_of_a_long_downtime_are_one_line_per_jobnet_and_action() {
+        let (a, b) = (JobnetKey::new("P", "A"), JobnetKey::new("P", "B"));
+        let mut missed: Vec<_> =
+            (1..=30).map(|d| (a.clone(), at(&format!("2026-04-{d:02}T00:00:00Z")), "skipped".to_string())).collect();
+        missed.push((a.clone(), at("2026-05-01T00:00:00Z"), "run_once".into()));
+        missed.push((b.clone(), at("2026-05-01T01:00:00Z"), "skipped".into()));
+        let lines = missed_start_lines(&missed);
+        assert_eq!(
+            lines,
+            vec![
+                "recovered: 30 starts of P/A from 2026-04-01T00:00:00+00:00 to 2026-04-30T00:00:00+00:00 were missed (skipped)",
+                "recovered: start of P/A at 2026-05-01T00:00:00+00:00 was missed (run_once)",
+                "recovered: start of P/B at 2026-05-01T01:00:00+00:00 was missed (skipped)",
+            ]
+        );
     }
 }

@@ -473,6 +473,13 @@ pub async fn history(r: Remote, jobnet: Option<&str>, limit: usize, json_out: bo
         .into_iter()
         .filter(|e| key.is_none_or(|(p, j)| s(e, "projectName") == p && s(e, "jobnetName") == j))
         .collect();
+    if all.is_empty()
+        && let Some(k) = key
+    {
+        // No history: the jobnet must at least exist (an unknown one is the
+        // server's 404, exit 1), as `woi history` on the data directory.
+        jobnet_statuses(&r, Some(k)).await?;
+    }
     let name = |e: &Value| format!("{}/{}", s(e, "projectName"), s(e, "jobnetName"));
     let shown: Vec<&Value> = all.iter().take(limit).collect();
     let mut current: BTreeMap<String, u64> = BTreeMap::new();

@@ -74,6 +74,10 @@ fn op_start_long_polls_to_the_end_and_status_and_history_match_the_local_ones() 
     let local = json(&s.local(&["history", "--json"]));
     assert_eq!(runs(&remote), runs(&local));
     assert_eq!(runs(&remote)[0], ("P1/QUICK".to_string(), 2));
+
+    // An unknown jobnet is an error (exit 1) remotely as locally, not an empty history.
+    assert_eq!(s.woi(&["history", "P1/NOSUCH", "--json"]).status.code(), Some(1));
+    assert_eq!(s.local(&["history", "P1/NOSUCH", "--json"]).status.code(), Some(1));
 }
 
 #[test]

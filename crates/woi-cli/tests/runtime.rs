@@ -91,6 +91,15 @@ fn model_149_run_executes_real_commands_and_keeps_history() {
     // A second run gets run number 2.
     let out = woi(&["run", "P/REAL", "--json"], dir.path());
     assert_eq!(json(&out)["jobnet"]["run"], 2);
+
+    // A jobnet that is neither defined nor in the history is an error, not
+    // an empty list; a defined jobnet that never ran is an empty list.
+    let h = woi(&["history", "P/NOSUCH", "--json"], dir.path());
+    assert_eq!(h.status.code(), Some(1), "{}", String::from_utf8_lossy(&h.stdout));
+    assert!(String::from_utf8_lossy(&h.stderr).contains("P/NOSUCH: no such jobnet"));
+    let h = woi(&["history", "P/QUICK", "--json"], dir.path());
+    assert!(h.status.success(), "{}", String::from_utf8_lossy(&h.stderr));
+    assert_eq!(json(&h)["runs"].as_array().map(Vec::len), Some(0));
 }
 
 // MODEL-009 MODEL-239

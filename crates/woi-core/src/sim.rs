@@ -482,6 +482,8 @@ pub fn render_event(e: &ReportEvent) -> String {
             None => format!("{t} job {jobnet}/{job} ({name}) {status}"),
         },
         EventKind::JobMessage { jobnet, job, text } => format!("{t} job {jobnet}/{job} message {text}"),
+        EventKind::JobSkipped { jobnet, job, skipped: true } => format!("{t} job {jobnet}/{job} skipped"),
+        EventKind::JobSkipped { jobnet, job, skipped: false } => format!("{t} job {jobnet}/{job} skip undone"),
         EventKind::JobFlags { jobnet, job, disabled, paused } => {
             format!("{t} job {jobnet}/{job} flags disabled={disabled} paused={paused}")
         }

@@ -308,6 +308,18 @@ pub enum EventKind {
         /// Paused by an operator.
         paused: bool,
     },
+    /// A disabled job's turn came and it was skipped as ended normally (or
+    /// that was undone by a restart): its successors count it as normal, and
+    /// it can no longer be enabled in this run. Kept so that a restart
+    /// rebuilds the flow exactly (the job's status stays `disabled` either way).
+    JobSkipped {
+        /// The jobnet.
+        jobnet: JobnetKey,
+        /// Job number.
+        job: u16,
+        /// Skipped in the current run.
+        skipped: bool,
+    },
     /// A line appended to a job's history (execution-control messages).
     JobMessage {
         /// The jobnet.
@@ -1387,9 +1399,8 @@ impl Engine {
         let j = &inst.jobs[id.index as usize];
         if j.status == JobStatus::Disabled {
             let old = j.bits();
-            let inst = &mut self.instances[id.instance as usize];
-            inst.jobs[id.index as usize].skipped = true;
-            let new = inst.jobs[id.index as usize].bits();
+            self.set_skipped(id, true);
+            let new = self.instances[id.instance as usize].jobs[id.index as usize].bits();
             self.bits_changed(id, old, new);
             return;
         }
@@ -1402,7 +1413,7 @@ impl Engine {
                 // disabled for this run and its successors go on (spec 01 §3.6).
                 let text = format!("jobnet {key}: not a startup day of the jobnet; skipped for this run");
                 self.record(EventKind::JobMessage { jobnet: inst.key.clone(), job: def.number, text });
-                self.instances[id.instance as usize].jobs[id.index as usize].skipped = true;
+                self.set_skipped(id, true);
                 self.set_job_status(id, JobStatus::Disabled, None);
                 return;
             }
@@ -1413,9 +1424,8 @@ impl Engine {
                 // §3.4.3 Disable); the jobnet stays disabled.
                 let text = format!("jobnet {key} is disabled; skipped for this run");
                 self.record(EventKind::JobMessage { jobnet: inst.key.clone(), job: def.number, text });
-                let j = &mut self.instances[id.instance as usize].jobs[id.index as usize];
-                j.skipped = true;
-                j.restart_child = false;
+                self.instances[id.instance as usize].jobs[id.index as usize].restart_child = false;
+                self.set_skipped(id, true);
                 self.set_job_status(id, JobStatus::Disabled, None);
                 return;
             }
@@ -1482,6 +1492,20 @@ impl Engine {
             crate::calendar::operating_day(self.env.tz, crate::calendar::day_change_of(&self.env, &inst.def), self.now)
         });
         crate::startup::is_startup_day(&self.env, &self.env.templates, key, day)
+    }
+
+    /// Set whether a disabled job was skipped in this run, journaled
+    /// ([`EventKind::JobSkipped`]) when it changes.
+    fn set_skipped(&mut self, id: JobId, skipped: bool) {
+        let inst = &mut self.instances[id.instance as usize];
+        let j = &mut inst.jobs[id.index as usize];
+        if j.skipped == skipped {
+            return;
+        }
+        j.skipped = skipped;
+        let kind =
+            EventKind::JobSkipped { jobnet: inst.key.clone(), job: inst.def.jobs[id.index as usize].number, skipped };
+        self.record(kind);
     }
 
     /// Record the operator flags of a job ([`EventKind::JobFlags`]).

@@ -324,11 +324,12 @@ impl Engine {
 
     /// Clear a job's per-run flags, keeping its successors' counters right.
     fn reset_flags(&mut self, id: JobId) {
+        let j = &self.instances[id.instance as usize].jobs[id.index as usize];
+        let (old_bits, old_active) = (j.bits(), j.is_active());
+        self.set_skipped(id, false);
         let inst = &mut self.instances[id.instance as usize];
         let j = &mut inst.jobs[id.index as usize];
-        let (old_bits, old_active) = (j.bits(), j.is_active());
         j.or_dead = false;
-        j.skipped = false;
         j.held = false;
         j.delayed = false;
         let (new_bits, new_active) = (j.bits(), j.is_active());

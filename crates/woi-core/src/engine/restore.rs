@@ -97,7 +97,10 @@ impl Engine {
                 let inst = &mut self.instances[i as usize];
                 let new_run = *run != inst.run;
                 if new_run {
-                    inst.jobs.iter_mut().for_each(|j| j.restart_child = false);
+                    inst.jobs.iter_mut().for_each(|j| {
+                        j.restart_child = false;
+                        j.skipped = false;
+                    });
                 }
                 // A pause of a run remembers it: Continue resumes the run
                 // (its waiting and queued jobs start), as without a restart.
@@ -250,6 +253,13 @@ impl Engine {
                 true
             }
             EventKind::JobMessage { .. } | EventKind::Log { .. } | EventKind::JobOutput { .. } => true,
+            EventKind::JobSkipped { jobnet, job, skipped } => {
+                let Some(&i) = self.by_key.get(jobnet) else { return false };
+                let inst = &mut self.instances[i as usize];
+                let Some(&index) = inst.flow.index.get(job) else { return false };
+                inst.jobs[index as usize].skipped = *skipped;
+                true
+            }
             EventKind::JobFlags { jobnet, job, disabled, paused } => {
                 let Some(&i) = self.by_key.get(jobnet) else { return false };
                 let inst = &mut self.instances[i as usize];
@@ -401,7 +411,20 @@ impl Engine {
                     _ => break,
                 }
             }
+            // Run once only when the jobnet's status lets a start through
+            // (an abended or still executing jobnet refuses it, so its missed
+            // starts are recorded as skipped, not as run).
+            let startable = matches!(
+                self.instances[i as usize].status,
+                JobnetStatus::Waiting
+                    | JobnetStatus::Completed
+                    | JobnetStatus::PseudoNormal
+                    | JobnetStatus::Confirmed
+                    | JobnetStatus::CarryOverReleased
+                    | JobnetStatus::Paused
+            );
             let run_once = policy == MissedStart::RunOnce
+                && startable
                 && missed.iter().any(|s| s.operating_day == today && s.kind == plan::StartKind::Time);
             for s in &missed {
                 let action = if run_once && s.operating_day == today { "run_once" } else { "skipped" };
@@ -651,6 +674,55 @@ mod tests {
         assert_eq!(r.jobnet(&key).map(|n| n.status), Some(JobnetStatus::Completed));
     }
 
+    // Spec 01 §3.3.4 Disable across a restart: a disabled job whose turn came
+    // was skipped as ended normally (journaled, JobSkipped). After the
+    // restore its AND successor still counts it, so restarting the
+    // interrupted job completes the flow instead of waiting forever.
+    #[test]
+    fn a_skipped_disabled_job_still_counts_for_its_successor_after_a_restart() {
+        let env = env(r#"
+            [[jobnet]]
+            project = "P"
+            name = "N"
+            comment = "And"
+            [[jobnet.job]]
+            number = 1
+            command = "a"
+            [[jobnet.job]]
+            number = 2
+            command = "b"
+            [[jobnet.job]]
+            number = 3
+            command = "c"
+            after = [1, 2]
+        "#);
+        let key = JobnetKey::new("P", "N");
+        let t0 = t("2026-04-01T09:00:00+09:00");
+        let mut e = Engine::new(env.clone(), EngineConfig::from_env(&env), t0);
+        let id2 = e.job_id(&key, "2").expect("job 2");
+        e.disable_job(t0, id2).expect("disabled");
+        e.start_jobnet(t0, &key, None).expect("start");
+        let mut journal = Vec::new();
+        assert_eq!(drain(&mut e, &mut journal).len(), 1, "job 1 runs, job 2 is skipped");
+        assert!(journal.iter().any(|ev| matches!(ev.kind, EventKind::JobSkipped { job: 2, skipped: true, .. })));
+
+        // The scheduler stops while job 1 runs: it ends with 239.
+        let t1 = t("2026-04-01T09:10:00+09:00");
+        let (mut r, _) = Engine::restore(env.clone(), EngineConfig::from_env(&env), t1, &journal);
+        drain(&mut r, &mut journal);
+        assert_eq!(r.jobnet(&key).map(|n| n.status), Some(JobnetStatus::Abended));
+        r.enable_job(t1, r.job_id(&key, "2").expect("job 2")).expect_err("skipped in this run: enable refused");
+        r.restart_jobnet(t1, &key).expect("restart from the failed job");
+        let started = drain(&mut r, &mut journal);
+        assert_eq!(started.len(), 1, "job 1 reruns");
+        r.handle_job_ended(t1, started[0].0, started[0].1, ExitCode::from_command(0));
+        let started = drain(&mut r, &mut journal);
+        assert_eq!(started.len(), 1, "job 3 starts: the skipped job 2 counts as normal");
+        r.handle_job_ended(t1, started[0].0, started[0].1, ExitCode::from_command(0));
+        drain(&mut r, &mut journal);
+        assert_eq!(r.jobnet(&key).map(|n| n.status), Some(JobnetStatus::Completed));
+    }
+
     // XC-010 for a paused run: its executing job was interrupted too.
     #[test]
     fn xc_010_a_job_executing_in_a_paused_jobnet_gets_239_after_a_restart() {
@@ -797,6 +869,41 @@ mod tests {
         assert!(report2.missed_starts.is_empty());
         assert!(drain(&mut r2, &mut Vec::new()).is_empty());
         assert_eq!(r2.jobs(&key)[0].status, JobStatus::Abended, "the interrupted run ended with 239");
+    }
+
+    // Spec 01 §3.4 (an abended jobnet refuses a start) with the missed-start
+    // policy: a jobnet that abended before the downtime does not run on
+    // recovery, and its missed starts are reported as skipped, not run_once.
+    #[test]
+    fn missed_starts_of_an_abended_jobnet_are_skipped_not_run_once() {
+        let env = env(r#"
+            [[jobnet]]
+            project = "P"
+            name = "T"
+            comment = "Timed"
+            start = { times = ["07:00", "09:00"] }
+            [[jobnet.job]]
+            number = 1
+            command = "a"
+        "#);
+        let key = JobnetKey::new("P", "T");
+        let t0 = t("2026-04-01T07:00:00+09:00");
+        let mut e = Engine::new(env.clone(), EngineConfig::from_env(&env), t0);
+        let mut journal = Vec::new();
+        drain(&mut e, &mut journal);
+        e.handle_timeout(t0);
+        let started = drain(&mut e, &mut journal);
+        assert_eq!(started.len(), 1, "the 07:00 start ran");
+        e.handle_job_ended(t("2026-04-01T07:05:00+09:00"), started[0].0, started[0].1, ExitCode::from_command(9));
+        drain(&mut e, &mut journal);
+        assert_eq!(e.jobnet(&key).map(|v| v.status), Some(JobnetStatus::Abended));
+        // Down from 07:05 to 10:00: the 09:00 start was missed.
+        let t1 = t("2026-04-01T10:00:00+09:00");
+        let (mut r, report) = Engine::restore(env.clone(), EngineConfig::from_env(&env), t1, &journal);
+        let actions: Vec<&str> = report.missed_starts.iter().map(|m| m.2.as_str()).collect();
+        assert_eq!(actions, vec!["skipped"]);
+        assert!(drain(&mut r, &mut journal).is_empty(), "an abended jobnet does not start");
+        assert_eq!(r.jobnet(&key).map(|v| (v.status, v.run)), Some((JobnetStatus::Abended, 1)));
     }
 
     /// Fire every timer up to `until`; started jobs end at once with 0.
