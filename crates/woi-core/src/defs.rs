@@ -68,11 +68,45 @@ pub fn parse(text: &str, format: Format) -> Result<Definitions, String> {
     }
 }
 
+/// One part of a file that could not be read: the object, the field (the
+/// path inside the object, e.g. `start.times[1]`) and the error.
+type PartError = (String, String, String);
+
+/// Deserialize `de`, keeping the path of the value that did not fit.
+fn read_part<'de, T, D>(de: D) -> Result<T, (String, String)>
+where
+    T: Deserialize<'de>,
+    D: serde::Deserializer<'de>,
+    D::Error: fmt::Display,
+{
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let path = e.path().to_string();
+        let path = if path == "." { String::new() } else { path };
+        (path, e.inner().to_string().trim_end().to_string())
+    })
+}
+
+/// The object and field of an error at `path` inside jobnet `name`: a path
+/// into the jobnet's `job` array names the job by its number.
+fn object_and_field(name: &str, path: &str, job_number: impl Fn(usize) -> Option<i64>) -> (String, String) {
+    let job = path
+        .strip_prefix("job[")
+        .and_then(|rest| rest.split_once(']'))
+        .and_then(|(i, rest)| Some((i.parse::<usize>().ok()?, rest.strip_prefix('.').unwrap_or(rest))));
+    match job {
+        Some((i, field)) => {
+            let job = job_number(i).map_or_else(|| format!("job #{}", i + 1), |n| format!("job {n}"));
+            (format!("{name} / {job}"), field.to_string())
+        }
+        None => (name.to_string(), path.to_string()),
+    }
+}
+
 /// Read a file whose values do not all fit the model object by object: the
 /// jobnets one at a time, then the rest. Returns what could be read and, for
-/// each part that could not, its object name and the error. `None` when the
+/// each part that could not, its object, field and error. `None` when the
 /// text is not syntactically valid at all.
-fn parse_by_object(text: &str, format: Format) -> Option<(Definitions, Vec<(String, String)>)> {
+fn parse_by_object(text: &str, format: Format) -> Option<(Definitions, Vec<PartError>)> {
     fn name_of(project: Option<&str>, name: Option<&str>) -> String {
         match (project, name) {
             (Some(p), Some(n)) => format!("project {p} / jobnet {n}"),
@@ -89,22 +123,24 @@ fn parse_by_object(text: &str, format: Format) -> Option<(Definitions, Vec<(Stri
                 Some(other) => vec![other],
                 None => Vec::new(),
             };
-            let defs = match toml::Value::Table(table).try_into::<Definitions>() {
-                Ok(d) => d,
-                Err(e) => {
-                    errors.push((String::new(), e.to_string().trim_end().to_string()));
-                    Definitions::default()
-                }
-            };
+            let defs = read_part::<Definitions, _>(toml::Value::Table(table)).unwrap_or_else(|(field, e)| {
+                errors.push((String::new(), field, e));
+                Definitions::default()
+            });
             let mut read = Vec::new();
             for v in jobnets {
                 let name = name_of(
                     v.get("project").and_then(toml::Value::as_str),
                     v.get("name").and_then(toml::Value::as_str),
                 );
-                match v.try_into::<JobnetDef>() {
+                let jobs = v.get("job").and_then(toml::Value::as_array).cloned().unwrap_or_default();
+                match read_part::<JobnetDef, _>(v) {
                     Ok(j) => read.push(j),
-                    Err(e) => errors.push((name, e.to_string().trim_end().to_string())),
+                    Err((path, e)) => {
+                        let number = |i: usize| jobs.get(i)?.get("number")?.as_integer();
+                        let (object, field) = object_and_field(&name, &path, number);
+                        errors.push((object, field, e));
+                    }
                 }
             }
             (defs, read)
@@ -116,22 +152,24 @@ fn parse_by_object(text: &str, format: Format) -> Option<(Definitions, Vec<(Stri
                 Some(other) => vec![other],
                 None => Vec::new(),
             };
-            let defs = match serde_json::from_value::<Definitions>(value) {
-                Ok(d) => d,
-                Err(e) => {
-                    errors.push((String::new(), e.to_string()));
-                    Definitions::default()
-                }
-            };
+            let defs = read_part::<Definitions, _>(value).unwrap_or_else(|(field, e)| {
+                errors.push((String::new(), field, e));
+                Definitions::default()
+            });
             let mut read = Vec::new();
             for v in jobnets {
                 let name = name_of(
                     v.get("project").and_then(serde_json::Value::as_str),
                     v.get("name").and_then(serde_json::Value::as_str),
                 );
-                match serde_json::from_value::<JobnetDef>(v) {
+                let jobs = v.get("job").and_then(serde_json::Value::as_array).cloned().unwrap_or_default();
+                match read_part::<JobnetDef, _>(v) {
                     Ok(j) => read.push(j),
-                    Err(e) => errors.push((name, e.to_string())),
+                    Err((path, e)) => {
+                        let number = |i: usize| jobs.get(i)?.get("number")?.as_i64();
+                        let (object, field) = object_and_field(&name, &path, number);
+                        errors.push((object, field, e));
+                    }
                 }
             }
             (defs, read)
@@ -179,15 +217,10 @@ impl Catalog {
             Some((defs, errors)) if !errors.is_empty() => {
                 // The whole-file message says where the first problem is.
                 let at = message.lines().next().unwrap_or_default().to_string();
-                for (i, (object, e)) in errors.into_iter().enumerate() {
+                for (i, (object, field, e)) in errors.into_iter().enumerate() {
                     let e = e.split_whitespace().collect::<Vec<_>>().join(" ");
                     let message = if i == 0 && at != e && !e.contains(&at) { format!("{e} ({at})") } else { e };
-                    self.read_errors.push(Diagnostic {
-                        file: Some(file.to_string()),
-                        object,
-                        field: String::new(),
-                        message,
-                    });
+                    self.read_errors.push(Diagnostic { file: Some(file.to_string()), object, field, message });
                 }
                 self.add(Some(file.to_string()), defs);
             }
@@ -405,6 +438,41 @@ normal_limit = 230
                 all.iter().any(|d| d.contains("project QB / jobnet TWO / job 1") && d.contains("normal_limit")),
                 "{all:#?}"
             );
+        }
+        // Each names its field: the path inside the jobnet, or inside the job
+        // named by its number.
+        let toml = r#"
+[[jobnet]]
+project = "QB"
+name = "ONE"
+start = { times = ["08:00", "24:30"] }
+[[jobnet.job]]
+number = 1
+command = "true"
+
+[[jobnet]]
+project = "QB"
+name = "TWO"
+[[jobnet.job]]
+number = 1
+command = "true"
+[[jobnet.job]]
+number = 7
+command = "true"
+after = "one"
+"#;
+        let json = r#"{"jobnet": [
+            {"project": "QB", "name": "ONE", "start": {"times": ["08:00", "24:30"]}, "job": [{"number": 1, "command": "true"}]},
+            {"project": "QB", "name": "TWO", "job": [{"number": 1, "command": "true"}, {"number": 7, "command": "true", "after": "one"}]}
+        ]}"#;
+        for (file, text) in [("c.toml", toml), ("c.json", json)] {
+            let mut cat = Catalog::new();
+            cat.add_text(file, text);
+            let mut got: Vec<(String, String)> =
+                cat.read_errors.iter().map(|d| (d.object.clone(), d.field.clone())).collect();
+            got.sort();
+            let want = [("project QB / jobnet ONE", "start.times[1]"), ("project QB / jobnet TWO / job 7", "after")];
+            assert_eq!(got, want.map(|(o, f)| (o.to_string(), f.to_string())), "{file}: {:#?}", cat.read_errors);
         }
         // A syntax error is still one error for the whole file.
         let mut cat = Catalog::new();
