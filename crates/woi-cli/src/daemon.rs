@@ -11,6 +11,7 @@ use woi_adapters::process::ProcessExecutor;
 use woi_adapters::rest::RestExecutor;
 use woi_adapters::runtime::{OffsetClock, Runtime, SystemClock};
 use woi_adapters::sqlite::{HistoryFilter, SqliteStore};
+use woi_core::exit::code_text;
 use woi_core::model::JobKind;
 use woi_core::store::{DefinitionFile, Store};
 use woi_core::validate::Options;
@@ -25,8 +26,20 @@ fn db_path(data: &Path) -> PathBuf {
     data.join("woi.db")
 }
 
+/// Create the data directory if needed; a path that exists but is not a
+/// directory is named as such (not as "File exists").
+fn make_data_dir(data: &Path) -> Result<(), String> {
+    if data.exists() && !data.is_dir() {
+        return Err(format!(
+            "{}: not a directory (the data directory must be a directory; see --data)",
+            data.display()
+        ));
+    }
+    std::fs::create_dir_all(data).map_err(|e| format!("{}: cannot create the data directory: {e}", data.display()))
+}
+
 async fn open_store(data: &Path) -> Result<Arc<SqliteStore>, String> {
-    std::fs::create_dir_all(data).map_err(|e| format!("{}: {e}", data.display()))?;
+    make_data_dir(data)?;
     let store = SqliteStore::open(db_path(data)).map_err(|e| e.to_string())?;
     Ok(Arc::new(store))
 }
@@ -288,7 +301,7 @@ async fn apply_request(
 
 /// Hold the data directory for this process: one scheduler per data directory.
 fn lock_data_dir(data: &Path) -> Result<std::fs::File, String> {
-    std::fs::create_dir_all(data).map_err(|e| format!("{}: {e}", data.display()))?;
+    make_data_dir(data)?;
     let path = data.join("woi.lock");
     let file = std::fs::OpenOptions::new()
         .create(true)
@@ -385,6 +398,9 @@ pub async fn run(o: &RunOptions<'_>, jobnet: &str, vparam: Option<&str>) -> Resu
     let h = rt.handle();
     let mut events = h.subscribe();
     let task = tokio::spawn(rt.run());
+    // Ctrl-C or SIGTERM stops the scheduler gracefully: the run's executing
+    // jobs are killed with their process groups and end with 239.
+    let mut stop = stop_requested();
     if let Err(e) = h.start_jobnet(&key, vparam).await {
         let _ = h.shutdown().await;
         eprintln!("woi: {e}");
@@ -392,7 +408,16 @@ pub async fn run(o: &RunOptions<'_>, jobnet: &str, vparam: Option<&str>) -> Resu
     }
     let mut run = None;
     let status = loop {
-        let ev = match events.recv().await {
+        let next = tokio::select! {
+            next = events.recv() => next,
+            () = &mut stop => {
+                eprintln!("woi: stopping: {key} is interrupted; its executing jobs are killed and end with 239");
+                h.shutdown().await.map_err(|e| e.to_string())?;
+                task.await.map_err(|e| e.to_string())?.map_err(|e| e.to_string())?;
+                return Ok(ExitCode::from(3));
+            }
+        };
+        let ev = match next {
             Ok(ev) => ev,
             Err(tokio::sync::broadcast::error::RecvError::Lagged(n)) => {
                 eprintln!("(progress display skipped {n} events)");
@@ -431,7 +456,7 @@ pub async fn run(o: &RunOptions<'_>, jobnet: &str, vparam: Option<&str>) -> Resu
     } else {
         let mut s = String::new();
         if let Some(v) = &view {
-            let code = v.exit_code.map(|c| format!(" code={c}")).unwrap_or_default();
+            let code = v.exit_code.map(|c| format!(" code={}", code_text(c))).unwrap_or_default();
             s.push_str(&format!("jobnet {} {}{} (run {})\n", v.key, v.status, code, v.run));
         }
         s.push_str(&format!("{:>4}  {:<20} {:<14} {:>12} {:>8}\n", "job", "name", "status", "code", "attempts"));
@@ -479,6 +504,7 @@ pub async fn serve(o: &RunOptions<'_>, api: Option<&crate::admin::ApiOptions>) -
     // What recovery recorded while the runtime opened (239s, missed starts
     // run now) is printed first, then the live stream.
     let recovered = store.events_after(before).await.map_err(|e| e.to_string())?;
+    let stop = stop_requested();
     let task = tokio::spawn(rt.run());
     let applies = tokio::spawn(serve_applies(o.data.to_path_buf(), h.clone(), store.clone()));
     eprintln!("woi: scheduler running on {} (Ctrl-C to stop)", db_path(o.data).display());
@@ -513,7 +539,7 @@ pub async fn serve(o: &RunOptions<'_>, api: Option<&crate::admin::ApiOptions>) -
             }
         }
     });
-    shutdown_signal().await;
+    stop.await;
     eprintln!("woi: stopping");
     let _ = stop_api.send(());
     if let Some(http) = http {
@@ -527,31 +553,31 @@ pub async fn serve(o: &RunOptions<'_>, api: Option<&crate::admin::ApiOptions>) -
     Ok(ExitCode::SUCCESS)
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = tokio::signal::ctrl_c();
-    #[cfg(unix)]
-    {
-        let term = async {
-            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-                Ok(mut s) => {
-                    s.recv().await;
+/// Ctrl-C or SIGTERM. The handlers are installed at the call, so a signal
+/// that arrives before the future is first polled is not lost.
+#[cfg(unix)]
+fn stop_requested() -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let (term, int) = (signal(SignalKind::terminate()), signal(SignalKind::interrupt()));
+    Box::pin(async move {
+        match (term, int) {
+            (Ok(mut term), Ok(mut int)) => {
+                tokio::select! {
+                    _ = term.recv() => {}
+                    _ = int.recv() => {}
                 }
-                Err(_) => futures_pending().await,
             }
-        };
-        tokio::select! {
-            _ = ctrl_c => {}
-            () = term => {}
+            _ => std::future::pending::<()>().await,
         }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = ctrl_c.await;
-    }
+    })
 }
 
-async fn futures_pending() {
-    std::future::pending::<()>().await
+/// Ctrl-C.
+#[cfg(not(unix))]
+fn stop_requested() -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>> {
+    Box::pin(async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
 }
 
 /// `woi status`: the state the journal describes.
@@ -583,13 +609,13 @@ pub async fn status(data: &Path, json: bool, statuses: &[String]) -> Result<Exit
         t.map(|t| t.with_timezone(&env.tz).format("%Y-%m-%d %H:%M:%S").to_string()).unwrap_or_else(|| "-".into())
     };
     let mut s = format!(
-        "{:<32} {:<14} {:>5} {:>6} {:<19} {:<19} {:<19}\n",
+        "{:<32} {:<14} {:>5} {:>10} {:<19} {:<19} {:<19}\n",
         "jobnet", "status", "runs", "code", "started", "ended", "next start"
     );
     for v in &views {
-        let code = v.exit_code.map(|c| c.to_string()).unwrap_or_else(|| "-".into());
+        let code = v.exit_code.map(code_text).unwrap_or_else(|| "-".into());
         s.push_str(&format!(
-            "{:<32} {:<14} {:>5} {:>6} {:<19} {:<19} {:<19}\n",
+            "{:<32} {:<14} {:>5} {:>10} {:<19} {:<19} {:<19}\n",
             v.key.to_string(),
             v.status.as_str(),
             v.run,
@@ -656,15 +682,15 @@ pub async fn history(data: &Path, jobnet: Option<&str>, limit: usize, json: bool
         return Ok(ExitCode::SUCCESS);
     }
     let mut s =
-        format!("{:<32} {:>5} {:<14} {:>6} {:<25} {:<25}\n", "jobnet", "run", "status", "code", "started", "ended");
+        format!("{:<32} {:>5} {:<14} {:>10} {:<25} {:<25}\n", "jobnet", "run", "status", "code", "started", "ended");
     let tz = rt_tz(&store).await;
     let fmt = |t: Option<DateTime<Utc>>| {
         t.map(|t| t.with_timezone(&tz).to_rfc3339_opts(chrono::SecondsFormat::Secs, true)).unwrap_or_else(|| "-".into())
     };
     for r in &runs {
-        let code = r.exit_code.map(|c| c.to_string()).unwrap_or_else(|| "-".into());
+        let code = r.exit_code.map(code_text).unwrap_or_else(|| "-".into());
         s.push_str(&format!(
-            "{:<32} {:>5} {:<14} {:>6} {:<25} {:<25}\n",
+            "{:<32} {:>5} {:<14} {:>10} {:<25} {:<25}\n",
             r.jobnet.to_string(),
             r.run,
             r.status.as_str(),
@@ -678,7 +704,7 @@ pub async fn history(data: &Path, jobnet: Option<&str>, limit: usize, json: bool
         for j in &jobs {
             let code = match (j.exit_code, j.raw_code) {
                 (Some(255), Some(r)) => format!("255.({r})"),
-                (Some(c), _) => c.to_string(),
+                (Some(c), _) => code_text(c),
                 _ => "-".into(),
             };
             s.push_str(&format!(

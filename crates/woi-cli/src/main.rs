@@ -453,7 +453,7 @@ fn render_table(r: &Report) -> String {
         if n.jobnet.run == 0 {
             continue;
         }
-        let code = n.jobnet.exit_code.map(|c| format!(" code={c}")).unwrap_or_default();
+        let code = n.jobnet.exit_code.map(|c| format!(" code={}", woi_core::exit::code_text(c))).unwrap_or_default();
         s.push_str(&format!("  jobnet {} {}{} (runs: {})\n", n.jobnet.key, n.jobnet.status, code, n.jobnet.run));
         s.push_str(&format!("    {:>4}  {:<16} {:<14} {:>12} {:>8}\n", "job", "name", "status", "code", "attempts"));
         for j in &n.jobs {

@@ -394,7 +394,7 @@ fn fmt_rfc(t: Option<DateTime<Utc>>) -> String {
 }
 
 fn code_text(v: &Value) -> String {
-    v.as_u64().map(|c| c.to_string()).unwrap_or_else(|| "-".into())
+    v.as_u64().and_then(|c| u32::try_from(c).ok()).map(woi_core::exit::code_text).unwrap_or_else(|| "-".into())
 }
 
 /// `woi status --server`: every jobnet of the running scheduler (times in UTC).
@@ -432,12 +432,12 @@ pub async fn status(r: Remote, json_out: bool) -> Res<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     let mut text = format!(
-        "{:<32} {:<14} {:>5} {:>6} {:<19} {:<19} {:<19}\n",
+        "{:<32} {:<14} {:>5} {:>10} {:<19} {:<19} {:<19}\n",
         "jobnet", "status", "runs", "code", "started", "ended", "next start"
     );
     for v in &rows {
         text.push_str(&format!(
-            "{:<32} {:<14} {:>5} {:>6} {:<19} {:<19} {:<19}\n",
+            "{:<32} {:<14} {:>5} {:>10} {:<19} {:<19} {:<19}\n",
             s(v, "key"),
             s(v, "status"),
             v["run"].as_u64().unwrap_or(0),
@@ -541,10 +541,10 @@ pub async fn history(r: Remote, jobnet: Option<&str>, limit: usize, json_out: bo
         return Ok(ExitCode::SUCCESS);
     }
     let mut text =
-        format!("{:<32} {:>5} {:<14} {:>6} {:<25} {:<25}\n", "jobnet", "run", "status", "code", "started", "ended");
+        format!("{:<32} {:>5} {:<14} {:>10} {:<25} {:<25}\n", "jobnet", "run", "status", "code", "started", "ended");
     for v in &runs {
         text.push_str(&format!(
-            "{:<32} {:>5} {:<14} {:>6} {:<25} {:<25}\n",
+            "{:<32} {:>5} {:<14} {:>10} {:<25} {:<25}\n",
             s(v, "jobnet"),
             v["run"].as_u64().unwrap_or(0),
             s(v, "status"),

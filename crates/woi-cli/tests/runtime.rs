@@ -349,3 +349,49 @@ fn model_150_status_list_filtered_by_status_shows_only_those_with_the_server_tim
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("not a jobnet status"));
 }
+
+// Issue 4 (graceful shutdown on SIGTERM/Ctrl-C) for `woi run`: the run is
+// interrupted, its executing job's process group is killed (no orphan), the
+// command exits 3, and the job ends with 239 (XC-010).
+#[test]
+fn sigterm_to_woi_run_kills_the_job_and_exits_3() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        dir.path().join("defs.toml"),
+        "[[jobnet]]\nproject = \"G\"\nname = \"NAP\"\n[[jobnet.job]]\nnumber = 1\n\
+         command = \"sh -c 'echo $$ > job.pid; exec sleep 57'\"\n",
+    )
+    .expect("write defs");
+    let child = Command::new(WOI)
+        .args(["run", "G/NAP", "--defs", "defs.toml"])
+        .current_dir(dir.path())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let pid_file = dir.path().join("job.pid");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let job_pid = loop {
+        if let Some(pid) = std::fs::read_to_string(&pid_file).ok().and_then(|s| s.trim().parse::<i32>().ok()) {
+            break pid;
+        }
+        assert!(Instant::now() < deadline, "the job never started");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let woi_pid = nix::unistd::Pid::from_raw(i32::try_from(child.id()).expect("pid"));
+    nix::sys::signal::kill(woi_pid, nix::sys::signal::Signal::SIGTERM).expect("SIGTERM");
+    let out = child.wait_with_output().expect("wait");
+    let err = String::from_utf8_lossy(&out.stderr).to_string();
+    assert_eq!(out.status.code(), Some(3), "{err}");
+    assert!(err.contains("G/NAP is interrupted"), "{err}");
+    // The job's process is gone (killed with its group, not orphaned).
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while nix::sys::signal::kill(nix::unistd::Pid::from_raw(job_pid), None).is_ok() {
+        let zombie = std::fs::read_to_string(format!("/proc/{job_pid}/stat")).is_ok_and(|s| s.contains(") Z "));
+        if zombie {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the job process {job_pid} survived");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}

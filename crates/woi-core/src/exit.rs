@@ -111,6 +111,13 @@ impl ExitCode {
     }
 }
 
+/// A bare exit code as history shows it (decision D1): decimal, or
+/// `0x%08X` for the interruption codes `0x4000xxxx` (e.g. the cut-off's
+/// `0x40000322`).
+pub fn code_text(code: u32) -> String {
+    if code >= 0x4000_0000 { format!("0x{code:08X}") } else { code.to_string() }
+}
+
 /// Classification of a finished job (spec 01 §3.1 rule 2, spec 02 §3.11, D1–D3).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
