@@ -10,6 +10,12 @@
 //!
 //! No response ever carries a password or a secret, except the response
 //! that creates or regenerates a client secret (shown once).
+//!
+//! Order (spec 04 §3.1): the admin check is part of authentication (the
+//! `Admin` extractor, `401`), then the body is read and validated, then the
+//! user or account is looked up (`404`), then the change is made. The one
+//! exception is PATCH: a field that exists but cannot change (`name`,
+//! `admin`) is refused after the lookup.
 
 use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
@@ -18,7 +24,7 @@ use axum::response::Response;
 use base64::Engine as _;
 use serde::Serialize;
 use serde_json::Value;
-use woi_adapters::auth::{ApiAccount, JobUser, MASK, search_matches};
+use woi_adapters::auth::{ApiAccount, JobUser, MASK, check_password, search_matches};
 
 use crate::error::ApiError;
 use crate::layer_b::{Params, Query, base_matches, located, ok, respond, rfc3339};
@@ -181,6 +187,8 @@ pub(crate) async fn set_password(
                 return Err(invalid("password", MASK));
             };
             let (auth, name) = (state.auth().clone(), params.get("name").to_string());
+            // §3.1: the password rules (step 10) before the lookup; `set_password` checks them again.
+            check_password(&name, &password)?;
             let exists = {
                 let (auth, name) = (auth.clone(), name.clone());
                 blocking(move || auth.user(&name)).await?.is_some()
@@ -218,15 +226,17 @@ pub(crate) async fn patch_user(
 ) -> Response {
     respond(
         async {
-            let (auth, name) = (state.auth().clone(), params.get("name").to_string());
-            if blocking(move || auth.user(&name)).await?.is_none() {
-                return Err(ApiError::NotFound);
-            }
+            // §3.1: the body (steps 5–7: not an object, duplicate or unknown key) before the lookup.
             let fields = body(req, &PATCH_USER).await?;
+            // The fields that cannot change are unknown keys of a PATCH (step 7).
             for key in ["name", "admin", "password"] {
                 if fields.contains_key(key) {
                     return Err(ApiError::UnnecessaryParam(key.into()));
                 }
+            }
+            let (auth, name) = (state.auth().clone(), params.get("name").to_string());
+            if blocking(move || auth.user(&name)).await?.is_none() {
+                return Err(ApiError::NotFound);
             }
             Ok(ok(Vec::<()>::new()))
         }
@@ -299,13 +309,15 @@ pub(crate) async fn patch_account(
 ) -> Response {
     respond(
         async {
+            // §3.1: the body (steps 5–7: not an object, duplicate or unknown key) before the lookup.
+            let fields = body(req, &PATCH_ACCOUNT).await?;
+            // The name cannot change: an unknown key of a PATCH (step 7).
+            if fields.contains_key("name") {
+                return Err(ApiError::UnnecessaryParam("name".into()));
+            }
             let (auth, name) = (state.auth().clone(), params.get("name").to_string());
             if blocking(move || auth.account(&name)).await?.is_none() {
                 return Err(ApiError::NotFound);
-            }
-            let fields = body(req, &PATCH_ACCOUNT).await?;
-            if fields.contains_key("name") {
-                return Err(ApiError::UnnecessaryParam("name".into()));
             }
             Ok(ok(Vec::<()>::new()))
         }

@@ -11,6 +11,12 @@
 //! §3.15): changed jobnets and their jobs are reset to `Waiting`, the others
 //! keep their state; a change to an executing jobnet is refused with
 //! `409 OM_API_01013 jobnet=<P/N>` and nothing is stored.
+//!
+//! Every handler follows the order of spec 04 §3.1: the body is read and
+//! validated (steps 5–11) before the resource is looked up and the caller's
+//! right checked (step 12, `404 OM_API_00050` / `403 OM_API_01003`); the
+//! checks that need the resource (already exists, in use, limits, the
+//! whole-definitions validation of `save`) come after that.
 
 use std::sync::LazyLock;
 
@@ -151,14 +157,15 @@ pub(crate) async fn create_project(
 ) -> Response {
     respond(
         async {
-            if !caller.user.admin {
-                return Err(ApiError::Forbidden("project.create".into()));
-            }
+            // §3.1: the body (steps 5–10) before the permission (step 12).
             let (parts, body) = req.into_parts();
             let fields = parse_object(&read_body(&parts.headers, body).await?, &NEW_PROJECT)?;
             let name = string_field(&fields, "projectName")?.unwrap_or_default().to_string();
             if !is_woi_name(&name, woi_core::text::limits::PROJECT_NAME) || RESERVED_PROJECTS.contains(&name.as_str()) {
                 return Err(invalid("projectName", &name));
+            }
+            if !caller.user.admin {
+                return Err(ApiError::Forbidden("project.create".into()));
             }
             let mut defs = load(&state).await?;
             let names = project_names(&defs);
@@ -252,29 +259,37 @@ pub(crate) async fn put_acl(
     respond(
         async {
             let p = params.get("project").to_string();
-            visible_project(&state, &caller, &p).await?;
-            if !caller.user.admin {
-                return Err(ApiError::Forbidden("project.acl".into()));
-            }
+            // §3.1: the body (steps 5–10) before lookup and permission (step 12).
             let (parts, body) = req.into_parts();
             let fields = parse_object(&read_body(&parts.headers, body).await?, &ACL)?;
             let Some(Value::Array(items)) = fields.get("entries") else {
                 return Err(invalid("entries", &fields.get("entries").map(Value::to_string).unwrap_or_default()));
             };
-            let auth = state.auth().clone();
-            let users = {
-                let auth = auth.clone();
-                crate::blocking(move || auth.users()).await?
-            };
             let mut wanted: Vec<(String, Right)> = Vec::new();
             for item in items {
+                // No user is named "" (a missing or non-string `user`).
                 let user = item.get("user").and_then(Value::as_str).unwrap_or_default();
-                if !users.iter().any(|u| u.name == user) {
+                if user.is_empty() {
                     return Err(invalid("user", user));
                 }
                 let right = item.get("right").and_then(Value::as_str).unwrap_or_default();
                 let r = Right::parse(right).ok_or_else(|| invalid("right", right))?;
                 wanted.push((user.to_string(), r));
+            }
+            visible_project(&state, &caller, &p).await?;
+            if !caller.user.admin {
+                return Err(ApiError::Forbidden("project.acl".into()));
+            }
+            // Left after the permission on purpose: whether a user exists
+            // needs the user store, and checked earlier it would let a caller
+            // without the right learn which user names exist.
+            let auth = state.auth().clone();
+            let users = {
+                let auth = auth.clone();
+                crate::blocking(move || auth.users()).await?
+            };
+            if let Some((user, _)) = wanted.iter().find(|(w, _)| !users.iter().any(|u| u.name == *w)) {
+                return Err(invalid("user", user));
             }
             let p2 = p.clone();
             crate::blocking(move || {
@@ -397,15 +412,18 @@ pub(crate) async fn create_jobnet(
     respond(
         async {
             let p = params.get("project");
+            // §3.1: the body (steps 5–10) before lookup and permission (step 12).
+            let def = jobnet_body(req, p, None).await?;
             let mut defs = visible_project(&state, &caller, p).await?;
             if !caller.defines(p) {
                 return Err(ApiError::Forbidden("jobnet.create".into()));
             }
-            let def = jobnet_body(req, p, None).await?;
             if defs.jobnets.iter().any(|x| x.project == p && x.name == def.name) {
                 return Err(ApiError::Exists { field: "jobnetName".into(), value: def.name });
             }
             defs.jobnets.push(def.clone());
+            // The whole-definitions validation (`Catalog::compile`, e.g. a
+            // reference to another jobnet) needs the stored definitions: after lookup.
             save(&state, &defs).await?;
             Ok(located(StatusCode::CREATED, &jobnet_uri(&state, p, &def.name), def))
         }
@@ -455,13 +473,15 @@ pub(crate) async fn put_jobnet(
     respond(
         async {
             let (p, j) = (params.get("project"), params.get("jobnet"));
+            // §3.1: the body (steps 5–10) before lookup and permission (step 12).
+            let def = jobnet_body(req, p, Some(j)).await?;
             let (mut defs, i) = visible_jobnet_def(&state, &caller, p, j).await?;
             if !caller.defines(p) {
                 return Err(ApiError::Forbidden("jobnet.change".into()));
             }
             refuse_if_running(&state, p, j).await?;
-            let def = jobnet_body(req, p, Some(j)).await?;
             defs.jobnets[i] = def.clone();
+            // Whole-definitions validation: needs the stored definitions, so after lookup.
             save(&state, &defs).await?;
             Ok(ok(vec![def]))
         }
@@ -587,6 +607,8 @@ pub(crate) async fn create_job(
     respond(
         async {
             let (p, j) = (params.get("project"), params.get("jobnet"));
+            // §3.1: the body (steps 5–10) before lookup and permission (step 12).
+            let job = job_body(req, None).await?;
             let (mut defs, i) = visible_jobnet_def(&state, &caller, p, j).await?;
             if !caller.defines(p) {
                 return Err(ApiError::Forbidden("job.create".into()));
@@ -595,7 +617,6 @@ pub(crate) async fn create_job(
             if defs.jobnets[i].jobs.len() >= MAX_JOBS {
                 return Err(ApiError::Limit { resource: "job".into(), limit: MAX_JOBS });
             }
-            let job = job_body(req, None).await?;
             if defs.jobnets[i].jobs.iter().any(|x| x.number == job.number) {
                 return Err(ApiError::Exists { field: "jobNumber".into(), value: job.number.to_string() });
             }
@@ -637,13 +658,17 @@ pub(crate) async fn put_job(
     respond(
         async {
             let (p, j) = (params.get("project"), params.get("jobnet"));
+            // A `{n}` that is not a job number names no job at all: 404 as
+            // routing (step 1), before the body.
+            let n: u16 = params.get("number").parse().map_err(|_| ApiError::NotFound)?;
+            // §3.1: the body (steps 5–10) before lookup and permission (step 12).
+            let job = job_body(req, Some(n)).await?;
             let (mut defs, i) = visible_jobnet_def(&state, &caller, p, j).await?;
             let k = job_index(&defs, i, &params)?;
             if !caller.defines(p) {
                 return Err(ApiError::Forbidden("job.change".into()));
             }
             refuse_if_running(&state, p, j).await?;
-            let job = job_body(req, Some(defs.jobnets[i].jobs[k].number)).await?;
             defs.jobnets[i].jobs[k] = job.clone();
             save(&state, &defs).await?;
             Ok(ok(vec![job]))
@@ -736,10 +761,11 @@ pub(crate) async fn create_calendar(
 ) -> Response {
     respond(
         async {
+            // §3.1: the body (steps 5–10) before the permission (step 12).
+            let cal = calendar_body(req, None).await?;
             if !caller.user.admin {
                 return Err(ApiError::Forbidden("calendar.create".into()));
             }
-            let cal = calendar_body(req, None).await?;
             let mut defs = load(&state).await?;
             if calendars(&defs).iter().any(|c| c.name == cal.name) {
                 return Err(ApiError::Exists { field: "calendarName".into(), value: cal.name });
@@ -764,6 +790,8 @@ pub(crate) async fn put_calendar(
     respond(
         async {
             let c = params.get("calendar");
+            // §3.1: the body (steps 5–10) before lookup and permission (step 12).
+            let cal = calendar_body(req, Some(c)).await?;
             let mut defs = load(&state).await?;
             if !calendars(&defs).iter().any(|x| x.name == c) {
                 return Err(ApiError::NotFound);
@@ -771,7 +799,6 @@ pub(crate) async fn put_calendar(
             if !caller.user.admin {
                 return Err(ApiError::Forbidden("calendar.change".into()));
             }
-            let cal = calendar_body(req, Some(c)).await?;
             defs.calendars.retain(|x| x.name != c);
             defs.calendars.push(cal.clone());
             save(&state, &defs).await?;

@@ -716,7 +716,6 @@ pub(crate) async fn list_of_jobnet(
     respond(
         async {
             let (p, j) = (params.get("project"), params.get("jobnet"));
-            operations::visible_jobnet(&state, &caller, p, j).await?;
             list_jobnet_executions(&state, &caller, &query, Some(JobnetKey::new(p, j))).await
         }
         .await,
@@ -738,6 +737,10 @@ async fn list_jobnet_executions(
     }
     let filters = Filters::parse(query, JOBNET_STATUSES)?;
     let children = query.bool("includeChildren", false)?;
+    // §3.1: the query is validated before the jobnet is looked up (step 12).
+    if let Some(k) = &only {
+        operations::visible_jobnet(state, caller, &k.project, &k.jobnet).await?;
+    }
     let (execs, _) = load_jobnets(state, caller).await?;
     let mut execs: Vec<Exec> = execs
         .into_iter()

@@ -618,10 +618,7 @@ pub(crate) async fn jobnet_action(
                 "pause" | "continue" | "disable" | "enable" | "confirm" | "release-carryover" | "revoke" => None,
                 _ => return Err(ApiError::NotFound),
             };
-            let view = visible_jobnet(&state, &caller, p, j).await?;
-            if !caller.operates(p) {
-                return Err(ApiError::Forbidden(a.to_string()));
-            }
+            // §3.1: the body (steps 5–10) before lookup and permission (step 12).
             let (parts, body) = req.into_parts();
             let mut vparam = None;
             if kind == Some(Kind::StartVparam) {
@@ -631,6 +628,10 @@ pub(crate) async fn jobnet_action(
                     Some(v) if !is_woi_name(v, woi_core::text::limits::VPARAM) => return Err(invalid("vparam", v)),
                     v => vparam = v.map(str::to_string),
                 }
+            }
+            let view = visible_jobnet(&state, &caller, p, j).await?;
+            if !caller.operates(p) {
+                return Err(ApiError::Forbidden(a.to_string()));
             }
             if let Some(kind) = kind {
                 let op = submit(&state, &caller, kind, &view, None, vparam).await?;
@@ -770,9 +771,6 @@ pub(crate) async fn list_operations(State(state): State<AppState>, caller: Calle
             query.check(&["offset", "limit", "allUsers"], &["statuses", "states", "kinds", "users"])?;
             let paging = query.paging()?;
             let all = query.bool("allUsers", false)?;
-            if all && !caller.user.admin {
-                return Err(ApiError::Forbidden("operations.list-all".into()));
-            }
             // Values are matched case-insensitively (kinds exactly); a value
             // outside the closed sets of §2.6/§3.9.2 is `00010 name=<raw value>`.
             let mut statuses = Vec::new();
@@ -796,6 +794,10 @@ pub(crate) async fn list_operations(State(state): State<AppState>, caller: Calle
                 return Err(invalid("kinds", k));
             }
             let users = query.list("users");
+            // §3.1: every query value is validated before the permission (step 12).
+            if all && !caller.user.admin {
+                return Err(ApiError::Forbidden("operations.list-all".into()));
+            }
             state.operations().purge(state.now());
             let mut ops: Vec<Operation> = state.operations().lock().ops.clone();
             ops.reverse(); // newest first (insertion order)

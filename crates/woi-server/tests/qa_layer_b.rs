@@ -958,9 +958,16 @@ async fn admin_api_missing_and_empty_fields_and_unknown_targets() {
     for (m, path) in
         [("PATCH", "jobusers/ghost"), ("POST", "apiaccounts/ghost/secrets/1"), ("DELETE", "apiaccounts/ghost")]
     {
-        let body = if m == "PATCH" { Some(r#"{"admin":true}"#) } else { None };
+        let body = if m == "PATCH" { Some("{}") } else { None };
         s.admin_api(m, path, body).await.assert_error(404, "OM_API_00050", "The specified resource does not exist.");
     }
+    // Spec 04 §3.1: the body (an unchangeable field is an unknown key) is
+    // checked before the lookup, so an unknown user with `admin` gets 400.
+    s.admin_api("PATCH", "jobusers/ghost", Some(r#"{"admin":true}"#)).await.assert_error(
+        400,
+        "OM_API_00012",
+        "An unnecessary parameter is specified. param=admin",
+    );
     let v = s.admin_api("GET", "apiaccounts?direction=desc&search=b*", None).await.json();
     assert_eq!(v["total"], json!(1));
     assert_eq!(v["data"][0]["clientId"], json!(s.client_id));
