@@ -55,7 +55,11 @@ fn fan(n: u16) -> Definitions {
 /// number of job state transitions recorded.
 fn run(env: &Arc<woi_core::Environment>, max_concurrent: u32) -> u64 {
     let t0 = DateTime::<Utc>::from_timestamp(1_775_000_000, 0).unwrap_or_default();
-    let mut e = Engine::new(env.clone(), EngineConfig { max_concurrent_jobs: max_concurrent, host: "h".into() }, t0);
+    let mut e = Engine::new(
+        env.clone(),
+        EngineConfig { max_concurrent_jobs: max_concurrent, host: "h".into(), schedules: true },
+        t0,
+    );
     let key = JobnetKey::new("B", "N");
     let _ = e.start_jobnet(t0, &key, None);
     let mut transitions = 0u64;

@@ -302,6 +302,11 @@ struct Inflight {
 /// for the oldest before taking more input.
 const MAX_INFLIGHT: usize = 32;
 
+/// How long a graceful stop waits for the killed jobs' processes to end
+/// (their executor's own grace period, then SIGKILL, comes first) before it
+/// writes what it has of their output and returns.
+const STOP_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
+
 /// The scheduler: engine, store, executor and clock.
 pub struct Runtime {
     engine: Engine,
@@ -320,6 +325,8 @@ pub struct Runtime {
     pending_outputs: Vec<JobOutput>,
     /// Writes in flight, oldest first (see [`Runtime::run`]).
     inflight: std::collections::VecDeque<Inflight>,
+    /// A graceful stop is under way: no job is started any more.
+    stopping: bool,
 }
 
 impl Runtime {
@@ -331,9 +338,24 @@ impl Runtime {
         executor: Arc<dyn Executor>,
         clock: Arc<dyn Clock>,
     ) -> Result<(Runtime, RestoreReport), RuntimeError> {
+        let config = EngineConfig::from_env(&env);
+        Runtime::open_with(env, config, store, executor, clock).await
+    }
+
+    /// [`Runtime::open`] with engine settings of the caller's: e.g.
+    /// `schedules: false` for a scheduler opened only to run or operate on
+    /// something now, which leaves planned starts, `environment_start`
+    /// jobnets and missed starts to the scheduler that serves the schedules.
+    pub async fn open_with(
+        env: Arc<Environment>,
+        config: EngineConfig,
+        store: Arc<dyn Store>,
+        executor: Arc<dyn Executor>,
+        clock: Arc<dyn Clock>,
+    ) -> Result<(Runtime, RestoreReport), RuntimeError> {
         let journal = store.events_after(0).await?;
         let now = clock.now();
-        let (engine, report) = Engine::restore(env.clone(), EngineConfig::from_env(&env), now, &journal);
+        let (engine, report) = Engine::restore(env.clone(), config, now, &journal);
         let (cmd_tx, commands) = mpsc::channel(1024);
         let (done_tx, done_rx) = mpsc::unbounded_channel();
         let (events, _) = broadcast::channel(EVENT_STREAM_CAPACITY);
@@ -352,6 +374,7 @@ impl Runtime {
             variables: Arc::new(env.variables.clone()),
             pending_outputs: Vec::new(),
             inflight: std::collections::VecDeque::new(),
+            stopping: false,
         };
         rt.engine.start_environment(now);
         rt.flush(None).await?;
@@ -413,12 +436,12 @@ impl Runtime {
                 cmd = self.commands.recv(), if room => {
                     match cmd {
                         Some(Command::Shutdown { reply }) => {
-                            self.settle().await?;
+                            self.stop_jobs().await?;
                             let _ = reply.send(Ok(()));
                             return Ok(());
                         }
                         Some(cmd) => self.command(cmd).await?,
-                        None => return self.settle().await,
+                        None => return self.stop_jobs().await,
                     }
                 }
                 () = sleep, if room => {
@@ -428,6 +451,46 @@ impl Runtime {
                 }
             }
         }
+    }
+
+    /// A graceful stop: the jobs still executing end with 239 now, as a
+    /// restart after a crash would end them (XC-010, [`Engine::stop_environment`]),
+    /// and that is durable before their processes are killed; then their
+    /// output is kept with the attempt. No job starts any more.
+    async fn stop_jobs(&mut self) -> Result<(), RuntimeError> {
+        self.settle().await?;
+        // Ends already reported are taken as usual (what they would start
+        // is not started: see `complete_front`).
+        while let Ok(done) = self.done_rx.try_recv() {
+            self.finished(done);
+        }
+        self.stopping = true;
+        let now = self.clock.now();
+        self.engine.stop_environment(now);
+        self.flush(None).await?;
+        self.settle().await?;
+        let kills = std::mem::take(&mut self.kills);
+        if kills.is_empty() {
+            return Ok(());
+        }
+        let n = kills.len();
+        for (_, tx) in kills {
+            let _ = tx.send(woi_core::engine::KillReason::EnvironmentStop);
+        }
+        let deadline = tokio::time::Instant::now() + STOP_WAIT;
+        for _ in 0..n {
+            let Ok(Some(done)) = tokio::time::timeout_at(deadline, self.done_rx.recv()).await else { break };
+            // The engine ended the job already: only its output is kept.
+            self.pending_outputs.push(JobOutput {
+                jobnet: done.jobnet,
+                job: done.number,
+                attempt: done.attempt,
+                host: done.result.host,
+                output: done.result.output,
+            });
+        }
+        self.flush(None).await?;
+        self.settle().await
     }
 
     /// Feed a job's end to the engine; its output is written with the next flush.
@@ -553,6 +616,8 @@ impl Runtime {
         }
         for action in actions {
             match action {
+                // A graceful stop ended it already (239): it never starts.
+                Effect::StartJob(_) if self.stopping => {}
                 Effect::StartJob(s) => {
                     // The engine has substituted @.VPARAM@ and the variables.
                     let run = JobRun::from_start(&s, self.variables.clone());

@@ -445,7 +445,9 @@ async fn msgevent_remote(o: &Opts, a: &MsgEventArgs) -> Result<ExitCode, String>
 
 async fn msgevent_local(o: &Opts, a: &MsgEventArgs) -> Result<ExitCode, String> {
     let ro = crate::daemon::RunOptions { data: &o.data, defs: &[], now: None, speed: 1.0, json: false };
-    let Some((rt, store, _lock, _)) = crate::daemon::open_runtime(&ro).await? else { return Ok(ExitCode::from(1)) };
+    let Some((rt, store, _lock, _)) = crate::daemon::open_runtime(&ro, false).await? else {
+        return Ok(ExitCode::from(1));
+    };
     let env = crate::daemon::environment(&store).await?;
     if let Err(f) = a.check_target(&env) {
         return failed(f);

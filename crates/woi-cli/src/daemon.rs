@@ -340,8 +340,14 @@ fn executors(data: &Path) -> Result<Arc<ExecutorSet>, String> {
 /// The runtime of a data directory, its store, the directory lock, and the
 /// journal's last sequence number before the runtime opened (what recovery
 /// recorded comes after it).
+/// Open the scheduler of the data directory. `schedules`: whether it fires
+/// planned starts, `environment_start` jobnets and missed starts — only
+/// `woi serve` does; `woi run`, `woi op` and a local `jobschmsgevent` leave
+/// them to it (a planned start is not used up by an ad-hoc command that
+/// would stop before the jobnet ends).
 pub(crate) async fn open_runtime(
     o: &RunOptions<'_>,
+    schedules: bool,
 ) -> Result<Option<(Runtime, Arc<SqliteStore>, std::fs::File, u64)>, String> {
     let lock = lock_data_dir(o.data)?;
     let store = open_store(o.data).await?;
@@ -350,7 +356,8 @@ pub(crate) async fn open_runtime(
     }
     let env = environment(&store).await?;
     let before = store.last_seq().await.map_err(|e| e.to_string())?;
-    let (rt, report) = Runtime::open(env, store.clone(), executors(o.data)?, clock(o.now, o.speed)?)
+    let config = EngineConfig { schedules, ..EngineConfig::from_env(&env) };
+    let (rt, report) = Runtime::open_with(env, config, store.clone(), executors(o.data)?, clock(o.now, o.speed)?)
         .await
         .map_err(|e| e.to_string())?;
     for job in &report.interrupted_jobs {
@@ -393,7 +400,7 @@ fn missed_start_lines(missed: &[(JobnetKey, DateTime<Utc>, String)]) -> Vec<Stri
 /// `woi run P/N`: start a jobnet now, follow it to its end, print its jobs.
 pub async fn run(o: &RunOptions<'_>, jobnet: &str, vparam: Option<&str>) -> Result<ExitCode, String> {
     let key = JobnetKey::parse(jobnet).ok_or_else(|| format!("{jobnet:?}: expected PROJECT/JOBNET"))?;
-    let Some((rt, store, _lock, _)) = open_runtime(o).await? else { return Ok(ExitCode::from(1)) };
+    let Some((rt, store, _lock, _)) = open_runtime(o, false).await? else { return Ok(ExitCode::from(1)) };
     let tz = rt_tz(&store).await;
     let h = rt.handle();
     let mut events = h.subscribe();
@@ -487,7 +494,7 @@ async fn rt_tz(store: &SqliteStore) -> chrono_tz::Tz {
 /// with `api`, serve the Web API alongside it on the same scheduler handle.
 /// On stop, the Web API finishes its requests in flight before the scheduler stops.
 pub async fn serve(o: &RunOptions<'_>, api: Option<&crate::admin::ApiOptions>) -> Result<ExitCode, String> {
-    let Some((rt, store, lock, before)) = open_runtime(o).await? else { return Ok(ExitCode::from(1)) };
+    let Some((rt, store, lock, before)) = open_runtime(o, true).await? else { return Ok(ExitCode::from(1)) };
     {
         use std::io::Write;
         let mut lock = &lock;
@@ -645,7 +652,7 @@ pub async fn history(data: &Path, jobnet: Option<&str>, limit: usize, json: bool
     // definitions keeps its history and still lists it.
     if let (Some(k), true) = (&key, runs.is_empty()) {
         let defined = match environment(&store).await {
-            Ok(env) => env.jobnets.contains_key(k),
+            Ok(env) => env.definition_of(k).is_some(),
             Err(_) => false,
         };
         if !defined {
@@ -735,7 +742,7 @@ pub async fn history(data: &Path, jobnet: Option<&str>, limit: usize, json: bool
 pub async fn op(o: &RunOptions<'_>, action: serde_json::Value) -> Result<ExitCode, String> {
     let action: woi_core::sim::Action =
         serde_json::from_value(action).map_err(|e| format!("operation: {e} (see `woi op --help`)"))?;
-    let Some((rt, _store, _lock, _)) = open_runtime(o).await? else { return Ok(ExitCode::from(1)) };
+    let Some((rt, _store, _lock, _)) = open_runtime(o, false).await? else { return Ok(ExitCode::from(1)) };
     let h = rt.handle();
     let task = tokio::spawn(rt.run());
     let result = h.apply(action).await;

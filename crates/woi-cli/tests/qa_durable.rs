@@ -612,8 +612,9 @@ after = [1]
 "#;
 
 // Graceful shutdown: SIGTERM of `woi serve` exits 0 and kills the running
-// job's whole process group (no orphan); the next start ends the job with
-// 239 (XC-010), its successor never runs, and the environment start is not
+// job's whole process group (no orphan); the stop itself ends the job with
+// 239 (XC-010) and its jobnet abends, so the next start has nothing to
+// recover; the successor never runs, and the environment start is not
 // repeated on the same operating day.
 #[test]
 fn qa_sigterm_of_serve_kills_job_group_and_next_start_gives_239() {
@@ -630,11 +631,15 @@ fn qa_sigterm_of_serve_kills_job_group_and_next_start_gives_239() {
         std::thread::sleep(Duration::from_millis(50));
     }
 
+    // Recorded at the stop: abended, job 1 ended with 239.
+    let h = history(dir.path(), "QT/GRACE");
+    assert_eq!(h["runs"][0]["status"], "abended", "{h}");
+    assert_eq!(job_of(&h, 1).expect("job 1")["exit_code"], 239);
+
     let mut serve = Proc::spawn(&["serve", "--now", "2035-10-10T10:20:00Z"], dir.path(), "s2");
     serve.wait_for("recovery", |_, e| e.contains("scheduler running"));
-    wait_status(dir.path(), "QT/GRACE", "abended");
     serve.term();
-    assert!(serve.err().contains("QT/GRACE/1") && serve.err().contains("239"), "{}", serve.err());
+    assert!(!serve.err().contains("239"), "nothing left to recover: {}", serve.err());
     let h = history(dir.path(), "QT/GRACE");
     assert_eq!(h["runs"].as_array().map(Vec::len), Some(1), "{h}");
     assert_eq!(job_of(&h, 1).expect("job 1")["exit_code"], 239);

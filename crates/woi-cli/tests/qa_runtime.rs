@@ -484,6 +484,68 @@ fn qa_missed_starts_run_once_or_skip_and_never_twice() {
     assert_eq!(runs_of(dir.path(), "QM/TICK").len(), 1);
 }
 
+const ADHOC: &str = r#"
+[environment]
+timezone = "UTC"
+
+[[jobnet]]
+project = "QA"
+name = "BOOT"
+start = "environment_start"
+[[jobnet.job]]
+number = 1
+command = "true"
+
+[[jobnet]]
+project = "QA"
+name = "NINE"
+start = { time = "09:00" }
+[[jobnet.job]]
+number = 1
+command = "true"
+
+[[jobnet]]
+project = "QA"
+name = "ADHOC"
+[[jobnet.job]]
+number = 1
+command = "true"
+"#;
+
+// Only `woi serve` fires the schedules: an ad-hoc `woi run` (or `woi op`)
+// on the embedded scheduler starts no environment-start jobnet and uses up
+// no missed start (it would stop before they end, leaving them to end with
+// 239). The next `woi serve` then finds the 09:00 start missed and applies
+// the run_once policy, and runs the day's environment start.
+#[test]
+fn qa_an_ad_hoc_run_fires_no_schedule_and_leaves_missed_starts_to_serve() {
+    let dir = dir_with(&[("defs.toml", ADHOC)]);
+    assert!(woi(&["apply", "defs.toml"], dir.path()).status.success());
+    let mut serve = Proc::spawn(&["serve", "--now", "2032-03-03T07:00:00Z"], dir.path(), "s1");
+    serve.wait_for("BOOT", |o, _| o.contains("jobnet QA/BOOT completed"));
+    serve.term();
+    // The next day, 08:00 and 10:00 (NINE's 09:00 has passed): ad-hoc runs only.
+    for now in ["2032-03-04T08:00:00Z", "2032-03-04T10:00:00Z"] {
+        let out = woi(&["run", "QA/ADHOC", "--now", now], dir.path());
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        assert!(!text(&out.stderr).contains("missed"), "{}", text(&out.stderr));
+    }
+    assert_eq!(runs_of(dir.path(), "QA/BOOT").len(), 1, "no environment start from woi run");
+    assert!(runs_of(dir.path(), "QA/NINE").is_empty(), "no scheduled start from woi run");
+    assert_eq!(runs_of(dir.path(), "QA/ADHOC").len(), 2);
+
+    let mut serve = Proc::spawn(&["serve", "--now", "2032-03-04T10:05:00Z"], dir.path(), "s2");
+    serve.wait_for("BOOT and NINE", |o, _| {
+        o.contains("jobnet QA/BOOT completed") && o.contains("jobnet QA/NINE completed")
+    });
+    serve.term();
+    let err = serve.err();
+    assert!(err.contains("start of QA/NINE at 2032-03-04T09:00:00+00:00 was missed (run_once)"), "{err}");
+    assert!(err.contains("start of QA/NINE at 2032-03-03T09:00:00+00:00 was missed (skipped)"), "{err}");
+    assert_eq!(runs_of(dir.path(), "QA/NINE").len(), 1);
+    assert_eq!(runs_of(dir.path(), "QA/BOOT").len(), 2, "the second day's environment start");
+}
+
 // ------------------------------------------------------------- crash recovery
 
 const LONG: &str = r#"

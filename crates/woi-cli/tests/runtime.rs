@@ -354,12 +354,12 @@ fn model_150_status_list_filtered_by_status_shows_only_those_with_the_server_tim
 // interrupted, its executing job's process group is killed (no orphan), the
 // command exits 3, and the job ends with 239 (XC-010).
 #[test]
-fn sigterm_to_woi_run_kills_the_job_and_exits_3() {
+fn xc_010_sigterm_to_woi_run_kills_the_job_records_239_and_exits_3() {
     let dir = tempfile::tempdir().expect("tempdir");
     std::fs::write(
         dir.path().join("defs.toml"),
         "[[jobnet]]\nproject = \"G\"\nname = \"NAP\"\n[[jobnet.job]]\nnumber = 1\n\
-         command = \"sh -c 'echo $$ > job.pid; exec sleep 57'\"\n",
+         command = \"sh -c 'echo napping; echo $$ > job.pid; exec sleep 57'\"\n",
     )
     .expect("write defs");
     let child = Command::new(WOI)
@@ -394,4 +394,13 @@ fn sigterm_to_woi_run_kills_the_job_and_exits_3() {
         assert!(Instant::now() < deadline, "the job process {job_pid} survived");
         std::thread::sleep(Duration::from_millis(50));
     }
+    // The stop recorded the interruption itself, with the job's output.
+    let v = json(&woi(&["history", "G/NAP", "--json"], dir.path()));
+    assert_eq!(v["runs"][0]["status"], "abended", "{v}");
+    assert_eq!(v["runs"][0]["exit_code"], 239, "{v}");
+    assert_eq!(v["jobs"][0]["exit_code"], 239, "{v}");
+    assert!(v["jobs"][0]["output"].as_str().is_some_and(|o| o.starts_with("napping\n")), "{v}");
+    // The next start has nothing left to recover.
+    let out = woi(&["status"], dir.path());
+    assert!(out.status.success());
 }

@@ -349,8 +349,33 @@ pub struct Environment {
     pub jobnets: BTreeMap<JobnetKey, Arc<JobnetDef>>,
     /// Linked jobnets: linked name → master name (same project).
     pub links: BTreeMap<JobnetKey, JobnetKey>,
+    /// The generated copies of the child jobnets below linked jobnets, by
+    /// generated key (spec 01 §3.6; the naming is [design], open question
+    /// 12): inside linked jobnet `L`, every child jobnet icon of the master's
+    /// flow that runs `C` — and, recursively, every child icon below it —
+    /// runs the jobnet `{L}_{C}` (see [`linked_child_name`]) with `C`'s
+    /// definition, so that each linked copy has lower levels of its own.
+    pub linked_children: BTreeMap<JobnetKey, LinkedChild>,
     /// Startup-day templates by name.
     pub templates: crate::startup::Templates,
+}
+
+/// A generated copy of a child jobnet below a linked jobnet (see
+/// [`Environment::linked_children`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LinkedChild {
+    /// The linked jobnet the copy belongs to (`L` of `{L}_{C}`).
+    pub linked: JobnetKey,
+    /// The child jobnet whose definition the copy runs (`C` of `{L}_{C}`).
+    pub child: JobnetKey,
+}
+
+/// The name of the copy of child jobnet `child` below linked jobnet `linked`:
+/// `{linked}_{child}` ([design], spec 01 §3.6 and open question 12). The
+/// copies of grandchildren use the linked jobnet's name too (`{L}_{G}`, not
+/// `{L}_{C}_{G}`).
+pub fn linked_child_name(linked: &str, child: &str) -> String {
+    format!("{linked}_{child}")
 }
 
 impl Environment {
@@ -377,6 +402,7 @@ impl Environment {
             }
             jobnets.insert(JobnetKey::new(&n.project, &n.name), Arc::new(n.clone()));
         }
+        let linked_children = linked_children_of(&jobnets, &links);
         Environment {
             tz,
             max_concurrent_jobs: defs.environment.max_concurrent_jobs.unwrap_or(limits::DEFAULT_MAX_CONCURRENT_JOBS),
@@ -384,17 +410,86 @@ impl Environment {
             variables: defs.variables.clone(),
             jobnets,
             links,
+            linked_children,
             templates: crate::startup::templates_of(&defs.templates),
         }
     }
 
-    /// The definition that runs under `key`: the jobnet itself, or the master of a linked jobnet.
+    /// The definition that runs under `key`: the jobnet itself, the master of
+    /// a linked jobnet, or the child jobnet a generated copy below a linked
+    /// jobnet copies ([`Environment::linked_children`]).
     pub fn definition_of(&self, key: &JobnetKey) -> Option<&Arc<JobnetDef>> {
-        match self.links.get(key) {
-            Some(master) => self.jobnets.get(master),
-            None => self.jobnets.get(key),
+        self.jobnets.get(self.source_of(key))
+    }
+
+    /// The key of the jobnet definition that runs under `key`: the master of
+    /// a linked jobnet, the child jobnet of a generated copy, else `key`.
+    pub fn source_of<'a>(&'a self, key: &'a JobnetKey) -> &'a JobnetKey {
+        self.links.get(key).or_else(|| self.linked_children.get(key).map(|c| &c.child)).unwrap_or(key)
+    }
+
+    /// The linked jobnet that `key` is or belongs to: `key` for a linked
+    /// jobnet, `L` for a generated copy `{L}_{C}` below it, else `None`.
+    pub fn linked_root<'a>(&'a self, key: &'a JobnetKey) -> Option<&'a JobnetKey> {
+        match self.links.get_key_value(key) {
+            Some((k, _)) => Some(k),
+            None => self.linked_children.get(key).map(|c| &c.linked),
         }
     }
+
+    /// Whether `key` is a linked jobnet or a generated copy below one: it
+    /// runs another jobnet's definition and is not edited directly (0447).
+    pub fn is_linked_copy(&self, key: &JobnetKey) -> bool {
+        self.links.contains_key(key) || self.linked_children.contains_key(key)
+    }
+
+    /// The jobnet that a jobnet icon naming `target` runs when it belongs to
+    /// the flow running under `parent`: inside a linked jobnet `L` (or a
+    /// generated copy below it) a child icon runs `{L}_{target}`; anywhere
+    /// else it runs `target` (same project as `parent`).
+    pub fn child_key(&self, parent: &JobnetKey, target: &str) -> JobnetKey {
+        match self.linked_root(parent) {
+            Some(l) => JobnetKey::new(&parent.project, &linked_child_name(&l.jobnet, target)),
+            None => JobnetKey::new(&parent.project, target),
+        }
+    }
+
+    /// Every key a jobnet runs under: defined jobnets, linked jobnets and
+    /// the generated copies below them, each once, in key order within each
+    /// kind.
+    pub fn run_keys(&self) -> impl Iterator<Item = &JobnetKey> + '_ {
+        self.jobnets.keys().chain(self.links.keys()).chain(self.linked_children.keys())
+    }
+}
+
+/// The generated copies below every linked jobnet (see
+/// [`Environment::linked_children`]): the child icons of the master's flow,
+/// then of each copied child, level by level. Definitions passed
+/// validation, so there are no cycles; a visited set keeps this finite
+/// anyway, and a missing child is skipped.
+fn linked_children_of(
+    jobnets: &BTreeMap<JobnetKey, Arc<JobnetDef>>,
+    links: &BTreeMap<JobnetKey, JobnetKey>,
+) -> BTreeMap<JobnetKey, LinkedChild> {
+    let mut out = BTreeMap::new();
+    for (linked, master) in links {
+        let mut seen = std::collections::BTreeSet::from([master.clone()]);
+        let mut todo = vec![master.clone()];
+        while let Some(key) = todo.pop() {
+            let Some(def) = jobnets.get(&key) else { continue };
+            for j in def.jobs.iter().filter(|j| j.kind == crate::model::JobKind::ChildJobnet) {
+                let Some(target) = j.jobnet.as_deref() else { continue };
+                let child = JobnetKey::new(&key.project, target);
+                if !jobnets.contains_key(&child) || !seen.insert(child.clone()) {
+                    continue;
+                }
+                let generated = JobnetKey::new(&linked.project, &linked_child_name(&linked.jobnet, target));
+                out.insert(generated, LinkedChild { linked: linked.clone(), child: child.clone() });
+                todo.push(child);
+            }
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -479,5 +574,73 @@ after = "one"
         cat.add_text("b.toml", "[[jobnet]\nproject = ");
         assert_eq!(cat.read_errors.len(), 1);
         assert!(cat.read_errors[0].object.is_empty());
+    }
+}
+
+#[cfg(test)]
+mod environment_tests {
+    use super::*;
+
+    fn env(text: &str) -> Environment {
+        let mut cat = Catalog::new();
+        cat.add_text("t.toml", text);
+        cat.compile().expect("valid")
+    }
+
+    // Spec 01 §3.6 [design] (open question 12): inside linked jobnet L of
+    // master M, child C of M runs as `{L}_{C}` and grandchild G as `{L}_{G}`,
+    // each with its source's definition; elsewhere an icon runs its target.
+    #[test]
+    fn spec_3_6_linked_jobnets_get_generated_copies_of_every_child_level() {
+        let env = env(r#"
+            [[jobnet]]
+            project = "P"
+            name = "M"
+            [[jobnet.job]]
+            number = 1
+            kind = "child_jobnet"
+            jobnet = "C"
+            [[jobnet]]
+            project = "P"
+            name = "C"
+            [[jobnet.job]]
+            number = 1
+            kind = "child_jobnet"
+            jobnet = "G"
+            [[jobnet]]
+            project = "P"
+            name = "G"
+            [[jobnet.job]]
+            number = 1
+            command = "g"
+            [[jobnet]]
+            project = "P"
+            name = "TOP"
+            [[jobnet.job]]
+            number = 1
+            kind = "linked_jobnet"
+            jobnet = "L"
+            master = "M"
+        "#);
+        let key = |n: &str| JobnetKey::new("P", n);
+        let generated: Vec<(&JobnetKey, &LinkedChild)> = env.linked_children.iter().collect();
+        assert_eq!(
+            generated,
+            vec![
+                (&key("L_C"), &LinkedChild { linked: key("L"), child: key("C") }),
+                (&key("L_G"), &LinkedChild { linked: key("L"), child: key("G") }),
+            ]
+        );
+        assert_eq!(env.definition_of(&key("L_C")).map(|d| d.name.as_str()), Some("C"));
+        assert_eq!(env.definition_of(&key("L_G")).map(|d| d.name.as_str()), Some("G"));
+        assert_eq!(env.definition_of(&key("L")).map(|d| d.name.as_str()), Some("M"));
+        assert_eq!(env.child_key(&key("L"), "C"), key("L_C"));
+        assert_eq!(env.child_key(&key("L_C"), "G"), key("L_G"));
+        assert_eq!(env.child_key(&key("M"), "C"), key("C"));
+        assert_eq!(env.child_key(&key("TOP"), "L"), key("L"));
+        assert_eq!(env.linked_root(&key("L_G")), Some(&key("L")));
+        assert!(env.is_linked_copy(&key("L_C")) && env.is_linked_copy(&key("L")) && !env.is_linked_copy(&key("C")));
+        assert_eq!(env.run_keys().count(), 4 + 1 + 2);
+        assert!(!env.jobnets.contains_key(&key("L_C")), "generated copies are not definitions");
     }
 }

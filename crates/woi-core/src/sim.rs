@@ -533,6 +533,8 @@ pub fn render_event(e: &ReportEvent) -> String {
         EventKind::StartTriggered { jobnet, operating_day, .. } => {
             format!("{t} jobnet {jobnet} start time reached (operating day {operating_day})")
         }
+        EventKind::SchedulesHeld => format!("{t} schedules held (a scheduler that fires no planned start opened)"),
+        EventKind::SchedulesResumed => format!("{t} schedules resumed"),
         EventKind::StartMissed { jobnet, planned, action } => {
             format!("{t} jobnet {jobnet} missed start {} ({action})", planned.to_rfc3339())
         }

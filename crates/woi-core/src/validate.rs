@@ -866,6 +866,8 @@ fn validate_hierarchy(out: &mut Vec<Diagnostic>, cat: &Catalog, index: &Index<'_
     let mut children: Vec<Vec<usize>> = vec![Vec::new(); len];
     let mut parent_of: BTreeMap<usize, (usize, u16)> = BTreeMap::new();
     let mut linked_names: BTreeMap<(&str, &str), (usize, u16)> = BTreeMap::new();
+    // Each linked jobnet once (not its 0464 duplicates): (jobnet, job, linked name, master).
+    let mut linked: Vec<(usize, u16, &str, usize)> = Vec::new();
     let mut links_per_master = vec![0usize; len];
     for (i, n) in defs.jobnets.iter().enumerate() {
         for j in n.jobs.iter().filter(|j| j.is_jobnet_icon()) {
@@ -908,6 +910,7 @@ fn validate_hierarchy(out: &mut Vec<Diagnostic>, cat: &Catalog, index: &Index<'_
                 edges[i].push(t);
                 children[i].push(t);
             } else {
+                let mut first_of_name = false;
                 if let Some(linked) = j.jobnet.as_deref() {
                     if let Err(m) = text::check_jobnet_name(linked) {
                         s.err("jobnet", format!("linked jobnet name {linked:?} {m} (0456)"));
@@ -933,6 +936,7 @@ fn validate_hierarchy(out: &mut Vec<Diagnostic>, cat: &Catalog, index: &Index<'_
                         ),
                         None => {
                             linked_names.insert((n.project.as_str(), linked), (i, j.number));
+                            first_of_name = true;
                         }
                     }
                 }
@@ -957,6 +961,9 @@ fn validate_hierarchy(out: &mut Vec<Diagnostic>, cat: &Catalog, index: &Index<'_
                         format!("{master:?} has copy_start; a copy-start jobnet cannot be a linked jobnet (0516)"),
                     );
                 }
+                if let (true, Some(name)) = (first_of_name, j.jobnet.as_deref()) {
+                    linked.push((i, j.number, name, t));
+                }
                 links_per_master[t] += 1;
                 if opts.enforce_limits && links_per_master[t] > limits::LINKS_PER_MASTER {
                     s.err(
@@ -973,8 +980,82 @@ fn validate_hierarchy(out: &mut Vec<Diagnostic>, cat: &Catalog, index: &Index<'_
         }
     }
 
+    validate_generated_child_names(out, cat, index, &linked, &linked_names, &children);
     validate_links_below_masters(out, cat, &is_master, &children);
     validate_depth_and_cycles(out, cat, &edges);
+}
+
+/// The names generated for the copies of the child jobnets below each
+/// linked jobnet (spec 01 §3.6; [design], open question 12): inside linked
+/// jobnet `L`, every child jobnet `C` below the master — at any level — is
+/// copied as `{L}_{C}` ([`crate::defs::linked_child_name`]). Such a name must
+/// not be the name of a jobnet, of a linked jobnet or of another generated
+/// copy (0455), and must fit the jobnet-name limit (0456). Reported on the
+/// linked_jobnet job, field `jobnet`.
+fn validate_generated_child_names(
+    out: &mut Vec<Diagnostic>,
+    cat: &Catalog,
+    index: &Index<'_>,
+    linked: &[(usize, u16, &str, usize)],
+    linked_names: &BTreeMap<(&str, &str), (usize, u16)>,
+    children: &[Vec<usize>],
+) {
+    let defs = &cat.defs;
+    // Generated name → (linked jobnet, child jobnet) that first took it.
+    let mut generated: BTreeMap<(&str, String), (&str, &str)> = BTreeMap::new();
+    for &(i, number, name, master) in linked {
+        let project = defs.jobnets[i].project.as_str();
+        // Every child jobnet below the master, level by level (cycles are 0361's).
+        let mut below = Vec::new();
+        let mut seen = BTreeSet::from([master]);
+        let mut todo = vec![master];
+        while let Some(x) = todo.pop() {
+            for &c in &children[x] {
+                if seen.insert(c) {
+                    below.push(c);
+                    todo.push(c);
+                }
+            }
+        }
+        below.sort_unstable();
+        for c in below {
+            let child = defs.jobnets[c].name.as_str();
+            let gen_name = crate::defs::linked_child_name(name, child);
+            let mut s = job_sink(out, cat, i, number);
+            let len = text::legacy_len(&gen_name);
+            if len > limits::JOBNET_NAME {
+                s.err(
+                    "jobnet",
+                    format!(
+                        "linked jobnet name {name:?} too long for its copy of child jobnet {child:?}: the generated \
+                         name {gen_name:?} is {len} bytes; at most {} allowed (0456)",
+                        limits::JOBNET_NAME
+                    ),
+                );
+            }
+            let taken_by = if index.contains_key(&(project, gen_name.as_str())) {
+                Some(format!("a jobnet named {gen_name:?} already exists in project {project}"))
+            } else if let Some(&(p, k)) = linked_names.get(&(project, gen_name.as_str())) {
+                Some(format!("{gen_name:?} is the linked jobnet of jobnet {} (job {k})", defs.jobnets[p].name))
+            } else if let Some(&(l, ch)) = generated.get(&(project, gen_name.clone())) {
+                Some(format!("{gen_name:?} is also generated for linked jobnet {l:?}'s copy of child jobnet {ch:?}"))
+            } else {
+                None
+            };
+            match taken_by {
+                Some(why) => s.err(
+                    "jobnet",
+                    format!(
+                        "{why}; linked jobnet {name:?} needs that name for its copy of child jobnet {child:?} \
+                         ({{linked}}_{{child}}) (0455)"
+                    ),
+                ),
+                None => {
+                    generated.insert((project, gen_name), (name, child));
+                }
+            }
+        }
+    }
 }
 
 /// A linked jobnet cannot contain another linked jobnet: no linked_jobnet job
@@ -1610,6 +1691,91 @@ mod tests {
         assert_diag(&d, "jobnet N / job 4", "jobnet", "(0456)");
         assert_diag(&d, "jobnet N / job 5", "master", "does not exist in project P (0450)");
         assert_eq!(d.len(), 4, "got:\n{}", render(&d));
+    }
+
+    // [design] (open question 12): inside linked jobnet L every child C below
+    // the master is copied as `{L}_{C}`; that name must be free (0455).
+    #[test]
+    fn spec_3_6_generated_child_copy_names_must_be_free_0455() {
+        let text = net("M", "")
+            + &child_icon(1, "C")
+            + &net("C", "")
+            + &child_icon(1, "G")
+            + &net("G", "")
+            + &cmd(1, "")
+            + &net("M2", "")
+            + &child_icon(1, "B_C")
+            + &net("B_C", "")
+            + &cmd(1, "")
+            + &net("L_C", "")
+            + &cmd(1, "")
+            + &net("N", "")
+            + &link_icon(1, "L", "M")
+            + &link_icon(2, "L_G", "M")
+            + &link_icon(3, "A", "M2")
+            + &link_icon(4, "A_B", "M");
+        let d = diags(&text);
+        // L's copy of C is L_C: an existing jobnet.
+        assert_diag(
+            &d,
+            "jobnet N / job 1",
+            "jobnet",
+            "a jobnet named \"L_C\" already exists in project P; linked jobnet \"L\" needs that name for its copy of \
+             child jobnet \"C\" ({linked}_{child}) (0455)",
+        );
+        // L's copy of grandchild G is L_G (not L_C_G): another linked jobnet's name.
+        assert_diag(&d, "jobnet N / job 1", "jobnet", "\"L_G\" is the linked jobnet of jobnet N (job 2)");
+        // A's copy of B_C and A_B's copy of C are both A_B_C.
+        assert_diag(
+            &d,
+            "jobnet N / job 4",
+            "jobnet",
+            "\"A_B_C\" is also generated for linked jobnet \"A\"'s copy of child jobnet \"B_C\"; linked jobnet \
+             \"A_B\" needs that name for its copy of child jobnet \"C\"",
+        );
+        assert_eq!(d.len(), 3, "got:\n{}", render(&d));
+        assert!(d.iter().all(|x| x.message.ends_with("(0455)")), "got:\n{}", render(&d));
+        assert!(d.iter().all(|x| x.file.as_deref() == Some("t.toml")), "got:\n{}", render(&d));
+
+        // Without the clashes the same hierarchy is valid.
+        let text = net("M", "")
+            + &child_icon(1, "C")
+            + &net("C", "")
+            + &child_icon(1, "G")
+            + &net("G", "")
+            + &cmd(1, "")
+            + &net("N", "")
+            + &link_icon(1, "L1", "M")
+            + &link_icon(2, "L2", "M");
+        assert_clean(&diags(&text));
+    }
+
+    // [design]: the generated `{L}_{C}` must fit the jobnet-name limit (0456),
+    // though L and C each fit.
+    #[test]
+    fn spec_3_6_generated_child_copy_name_too_long_0456() {
+        let linked = "L".repeat(40);
+        let text = net("M", "")
+            + &child_icon(1, "C")
+            + &child_icon(2, "CHILD_NAME_1")
+            + &net("C", "")
+            + &cmd(1, "")
+            + &net("CHILD_NAME_1", "")
+            + &cmd(1, "")
+            + &net("N", "")
+            + &link_icon(1, &linked, "M");
+        let d = diags(&text);
+        assert_diag(
+            &d,
+            "project P / jobnet N / job 1",
+            "jobnet",
+            &format!(
+                "linked jobnet name {linked:?} too long for its copy of child jobnet \"CHILD_NAME_1\": the generated \
+                 name \"{linked}_CHILD_NAME_1\" is 53 bytes; at most {} allowed (0456)",
+                limits::JOBNET_NAME
+            ),
+        );
+        assert_eq!(d.len(), 1, "{linked}_C (42 bytes) fits; got:\n{}", render(&d));
     }
 
     #[test]

@@ -197,6 +197,9 @@ pub enum KillReason {
     OrWaitOtherNormal,
     /// OR wait: another predecessor ended abnormally (249).
     OrWaitOtherAbnormal,
+    /// The scheduler is stopping ([`Engine::stop_environment`]): the job
+    /// already ended with 239 in the engine; its process is killed.
+    EnvironmentStop,
 }
 
 /// A job the caller must start.
@@ -427,6 +430,15 @@ pub enum EventKind {
         /// `run_once` (started on recovery) or `skipped`.
         action: String,
     },
+    /// A scheduler that does not fire the schedules (`schedules: false`,
+    /// e.g. `woi run`) opened: from here until [`EventKind::SchedulesResumed`]
+    /// planned starts are not handled, so a later restore looks for missed
+    /// starts from the last record before this one.
+    SchedulesHeld,
+    /// A scheduler that fires the schedules opened after
+    /// [`EventKind::SchedulesHeld`] and caught up with the starts missed
+    /// meanwhile.
+    SchedulesResumed,
     /// The output of a built-in job (external jobs' output goes to the store).
     JobOutput {
         /// The jobnet.
@@ -506,12 +518,20 @@ pub struct EngineConfig {
     pub max_concurrent_jobs: u32,
     /// Host name shown in execution-control messages.
     pub host: String,
+    /// Whether this engine fires the schedules: planned starts (times and
+    /// intervals), `environment_start` jobnets and the recovery of starts
+    /// missed while down. `false` for a scheduler opened only to run or
+    /// operate on something now (`woi run`, `woi op`): it leaves every
+    /// planned start to the next scheduler that does fire them, which then
+    /// finds it missed and applies the jobnet's `missed_start` policy. Day
+    /// changes, message events and operations work either way.
+    pub schedules: bool,
 }
 
 impl EngineConfig {
-    /// Settings from an environment.
+    /// Settings from an environment (schedules fired).
     pub fn from_env(env: &Environment) -> EngineConfig {
-        EngineConfig { max_concurrent_jobs: env.max_concurrent_jobs, host: "localhost".into() }
+        EngineConfig { max_concurrent_jobs: env.max_concurrent_jobs, host: "localhost".into(), schedules: true }
     }
 }
 
@@ -875,7 +895,9 @@ impl Engine {
             occurrence_seq: 0,
             waiting: BTreeMap::new(),
         };
-        let keys: Vec<JobnetKey> = e.env.jobnets.keys().chain(e.env.links.keys()).cloned().collect();
+        // One instance per key a jobnet runs under: defined jobnets, linked
+        // jobnets and the generated copies of the children below them.
+        let keys: Vec<JobnetKey> = e.env.run_keys().cloned().collect();
         let mut flows: BTreeMap<JobnetKey, Arc<Flow>> = BTreeMap::new();
         for key in keys {
             let Some(def) = e.env.definition_of(&key).cloned() else { continue };
@@ -885,8 +907,8 @@ impl Engine {
             e.instances.push(Instance::new(key.clone(), def, flow));
             e.by_key.insert(key, id);
         }
-        // Jobnets that run inside others (children, masters of links, linked jobnets)
-        // are not scheduled by themselves.
+        // Jobnets that run inside others (children, masters of links, linked
+        // jobnets and the copies below them) are not scheduled by themselves.
         let inner = reload::inner_jobnets(&e.env);
         for inst in &mut e.instances {
             inst.top_level = !inner.contains(&inst.key);
@@ -1405,9 +1427,7 @@ impl Engine {
             return;
         }
         let def = &inst.def.jobs[id.index as usize];
-        if def.is_jobnet_icon() {
-            let target = def.jobnet.clone().unwrap_or_default();
-            let key = JobnetKey::new(&inst.key.project, &target);
+        if let Some(key) = self.icon_target(id) {
             if def.valid_only_on_startup_days && !self.runs_on_own_startup_day(id.instance, &key) {
                 // Not a startup day of the child: the icon is treated as
                 // disabled for this run and its successors go on (spec 01 §3.6).
@@ -1491,7 +1511,22 @@ impl Engine {
         let day = inst.run_day.unwrap_or_else(|| {
             crate::calendar::operating_day(self.env.tz, crate::calendar::day_change_of(&self.env, &inst.def), self.now)
         });
-        crate::startup::is_startup_day(&self.env, &self.env.templates, key, day)
+        // A linked jobnet or a generated copy has the startup days of the
+        // jobnet whose definition it runs.
+        crate::startup::is_startup_day(&self.env, &self.env.templates, self.env.source_of(key), day)
+    }
+
+    /// The jobnet that jobnet icon `id` runs: its `jobnet`, resolved in the
+    /// flow of its instance ([`Environment::child_key`]: inside a linked
+    /// jobnet, a child icon runs the generated copy `{L}_{C}`). `None` when
+    /// `id` is not a jobnet icon.
+    pub(super) fn icon_target(&self, id: JobId) -> Option<JobnetKey> {
+        let inst = &self.instances[id.instance as usize];
+        let def = &inst.def.jobs[id.index as usize];
+        if !def.is_jobnet_icon() {
+            return None;
+        }
+        Some(self.env.child_key(&inst.key, def.jobnet.as_deref().unwrap_or_default()))
     }
 
     /// Set whether a disabled job was skipped in this run, journaled
@@ -1845,12 +1880,7 @@ impl Engine {
 
     /// If `id` is a running jobnet icon, cancel the jobnet it runs (detached first).
     fn stop_child(&mut self, id: JobId) {
-        let inst = &self.instances[id.instance as usize];
-        let def = &inst.def.jobs[id.index as usize];
-        if !def.is_jobnet_icon() {
-            return;
-        }
-        let key = JobnetKey::new(&inst.key.project, def.jobnet.as_deref().unwrap_or_default());
+        let Some(key) = self.icon_target(id) else { return };
         if let Some(&c) = self.by_key.get(&key)
             && self.instances[c as usize].parent == Some(id)
             && self.instances[c as usize].status.is_running()

@@ -404,13 +404,16 @@ impl Engine {
         let mut copied = (**def).clone();
         copied.name = name.clone();
         copied.comment = comment;
+        let src_key = self.instances[src_i as usize].key.clone();
         for j in copied.jobs.iter_mut().filter(|j| j.is_jobnet_icon()) {
             let Some(target) = j.jobnet.clone() else { continue };
-            let child_key = JobnetKey::new(&def.project, &target);
+            // The jobnet the icon runs in the source's flow (inside a linked
+            // jobnet, the generated copy `{L}_{C}`), copied with the suffix.
+            let child_key = self.env.child_key(&src_key, &target);
             let Some(&ci) = self.by_key.get(&child_key) else { return Err(()) };
             let child_def = self.instances[ci as usize].def.clone();
             self.make_copy(ci, &child_def, suffix)?;
-            j.jobnet = Some(format!("{target}_{suffix}"));
+            j.jobnet = Some(format!("{}_{suffix}", child_key.jobnet));
             if j.kind == crate::model::JobKind::LinkedJobnet {
                 // The copy runs the master's flow directly under the new name.
                 j.kind = crate::model::JobKind::ChildJobnet;

@@ -337,11 +337,9 @@ impl Engine {
         self.bits_changed(id, old_bits, new_bits);
     }
 
+    /// The instance that jobnet icon `id` runs ([`Engine::icon_target`]).
     fn child_of(&self, id: JobId) -> Option<u32> {
-        let inst = &self.instances[id.instance as usize];
-        let def = &inst.def.jobs[id.index as usize];
-        let name = def.jobnet.as_deref()?;
-        self.by_key.get(&JobnetKey::new(&inst.key.project, name)).copied()
+        self.by_key.get(&self.icon_target(id)?).copied()
     }
 
     /// Queue every waiting, disabled or paused job of an instance for evaluation.
@@ -604,14 +602,19 @@ impl Engine {
         false
     }
 
-    /// The instance whose definition runs `i` as a child or linked jobnet.
+    /// The instance whose definition runs `i` as a child or linked jobnet
+    /// (icons resolved in their own flow: inside a linked jobnet a child icon
+    /// runs the generated copy, not the master's child).
     fn defining_parent(&self, i: u32) -> Option<u32> {
         let key = &self.instances[i as usize].key;
         self.instances
             .iter()
             .position(|inst| {
                 inst.key.project == key.project
-                    && inst.def.jobs.iter().any(|j| j.is_jobnet_icon() && j.jobnet.as_deref() == Some(&*key.jobnet))
+                    && inst.def.jobs.iter().any(|j| {
+                        j.is_jobnet_icon()
+                            && *key == self.env.child_key(&inst.key, j.jobnet.as_deref().unwrap_or_default())
+                    })
             })
             .map(|p| p as u32)
     }

@@ -54,9 +54,10 @@ impl ReloadReport {
 }
 
 /// Jobnets that run inside others (children, masters of links, linked
-/// jobnets): not scheduled by themselves.
+/// jobnets and the generated copies of the children below them): not
+/// scheduled by themselves.
 pub(super) fn inner_jobnets(env: &Environment) -> BTreeSet<JobnetKey> {
-    let mut inner: BTreeSet<JobnetKey> = env.links.keys().cloned().collect();
+    let mut inner: BTreeSet<JobnetKey> = env.links.keys().chain(env.linked_children.keys()).cloned().collect();
     for def in env.jobnets.values() {
         for j in def.jobs.iter().filter(|j| j.is_jobnet_icon()) {
             let target =
@@ -163,7 +164,7 @@ impl Engine {
     /// Which jobnets a change to `env` touches.
     fn diff(&self, env: &Environment) -> ReloadReport {
         let mut report = ReloadReport::default();
-        let new_keys: BTreeSet<&JobnetKey> = env.jobnets.keys().chain(env.links.keys()).collect();
+        let new_keys: BTreeSet<&JobnetKey> = env.run_keys().collect();
         let old_masters: BTreeSet<&JobnetKey> = self.env.links.values().collect();
         for &key in &new_keys {
             let Some(&i) = self.by_key.get(key) else {
@@ -172,7 +173,10 @@ impl Engine {
             };
             let inst = &self.instances[i as usize];
             let def_changed = env.definition_of(key).is_none_or(|d| **d != *inst.def);
-            let link_changed = env.links.get(key) != self.env.links.get(key);
+            // A linked jobnet that copies another master, or a generated copy
+            // that copies another child, is a new jobnet under an old name.
+            let link_changed = env.links.get(key) != self.env.links.get(key)
+                || env.linked_children.get(key) != self.env.linked_children.get(key);
             let becomes_master = env.links.values().any(|m| m == key) && !old_masters.contains(key);
             if def_changed || link_changed || becomes_master {
                 report.changed.push(key.clone());
@@ -272,7 +276,7 @@ impl Engine {
         let id = self.job_id(jobnet, job).ok_or_else(|| Refusal::UnknownJob(jobnet.to_string(), job.to_string()))?;
         let inst = &self.instances[i as usize];
         let refuse = |reason: &str| Refusal::Refused { op, target: format!("{jobnet}/{job}"), reason: reason.into() };
-        if self.env.links.contains_key(jobnet) || inst.copy_of.is_some() {
+        if self.env.is_linked_copy(jobnet) || inst.copy_of.is_some() {
             return Err(refuse("a linked jobnet or a copy is not edited directly (0447); change its master"));
         }
         if !matches!(inst.status, JobnetStatus::Abended | JobnetStatus::Cancelled) {
@@ -319,5 +323,133 @@ impl Engine {
         let inst = &mut self.instances[i as usize];
         inst.flow = Arc::new(Flow::new(&def));
         inst.def = def;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::defs::Catalog;
+    use crate::engine::{Effect, EngineConfig, JobStatus};
+    use crate::exit::ExitCode;
+
+    fn env(text: &str) -> Arc<Environment> {
+        let mut cat = Catalog::new();
+        cat.add_text("t.toml", text);
+        Arc::new(cat.compile().expect("valid"))
+    }
+
+    fn t(s: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(s).expect("time").to_utc()
+    }
+
+    /// Run until nothing starts, ending every started job with 0.
+    fn run_out(e: &mut Engine, now: DateTime<Utc>) {
+        loop {
+            let mut started = Vec::new();
+            while let Some(eff) = e.poll_effect() {
+                if let Effect::StartJob(s) = eff {
+                    started.push((s.job, s.attempt));
+                }
+            }
+            if started.is_empty() {
+                return;
+            }
+            for (id, attempt) in started {
+                e.handle_job_ended(now, id, attempt, ExitCode::from_command(0));
+            }
+        }
+    }
+
+    /// Master M runs child C; linked jobnet L1 (in P1) copies M, `extra` is
+    /// added to M's flow and to the definitions.
+    fn defs(child_command: &str, extra_icon: &str, extra: &str) -> String {
+        format!(
+            r#"
+            [[jobnet]]
+            project = "P"
+            name = "M"
+            comment = "Master"
+            [[jobnet.job]]
+            number = 1
+            kind = "child_jobnet"
+            jobnet = "C"
+            {extra_icon}
+            [[jobnet]]
+            project = "P"
+            name = "C"
+            comment = "Child"
+            [[jobnet.job]]
+            number = 1
+            command = "{child_command}"
+            [[jobnet]]
+            project = "P"
+            name = "P1"
+            comment = "One"
+            [[jobnet.job]]
+            number = 1
+            kind = "linked_jobnet"
+            jobnet = "L1"
+            master = "M"
+            {extra}
+            "#
+        )
+    }
+
+    // Spec 01 §3.6: changes to the master (and to the children below it)
+    // reach the linked copies; the generated copies of the children are
+    // inner jobnets that a reload resets, adds and never schedules.
+    #[test]
+    fn spec_3_6_a_reload_resets_and_adds_the_generated_child_copies_of_linked_jobnets() {
+        let key = |n: &str| JobnetKey::new("P", n);
+        let env1 = env(&defs("work", "", ""));
+        let t0 = t("2026-04-01T09:00:00+09:00");
+        let mut e = Engine::new(env1.clone(), EngineConfig::from_env(&env1), t0);
+        assert!(inner_jobnets(&env1).contains(&key("L1_C")));
+        e.start_jobnet(t0, &key("P1"), None).expect("start");
+        run_out(&mut e, t0);
+        assert_eq!(e.jobnet(&key("L1_C")).map(|n| (n.status, n.run)), Some((JobnetStatus::Completed, 1)));
+
+        // C's command changes and M gets a second child D.
+        let d_icon = "[[jobnet.job]]\nnumber = 2\nkind = \"child_jobnet\"\njobnet = \"D\"\nafter = [1]";
+        let d_net =
+            "[[jobnet]]\nproject = \"P\"\nname = \"D\"\ncomment = \"D\"\n[[jobnet.job]]\nnumber = 1\ncommand = \"d\"";
+        let env2 = env(&defs("work2", d_icon, d_net));
+        let t1 = t("2026-04-01T10:00:00+09:00");
+        let report = e.reload(t1, env2).expect("applied");
+        for k in ["C", "L1", "L1_C", "M"] {
+            assert!(report.changed.contains(&key(k)), "{k} changed: {report:?}");
+        }
+        assert_eq!(report.added, vec![key("D"), key("L1_D")]);
+        assert_eq!(e.jobnet(&key("L1_C")).map(|n| n.status), Some(JobnetStatus::Waiting));
+        for k in ["L1_C", "L1_D"] {
+            assert_eq!(e.jobnet(&key(k)).and_then(|n| n.next_start), None, "{k} is not scheduled by itself");
+        }
+        assert_eq!(e.jobs(&key("L1_C")).first().map(|j| j.status), Some(JobStatus::Waiting), "L1_C's jobs are reset");
+
+        // The next run of P1 runs L1_C and L1_D; C and D never run.
+        e.start_jobnet(t1, &key("P1"), None).expect("start again");
+        run_out(&mut e, t1);
+        assert_eq!(e.jobnet(&key("L1_C")).map(|n| n.run), Some(2));
+        assert_eq!(e.jobnet(&key("L1_D")).map(|n| (n.status, n.run)), Some((JobnetStatus::Completed, 1)));
+        for k in ["C", "D"] {
+            assert_eq!(e.jobnet(&key(k)).map(|n| n.run), Some(0), "{k}");
+        }
+    }
+
+    // A change to a child below a master is refused while a linked copy of
+    // that child executes (spec 01 §3.6: refused while a linked copy runs).
+    #[test]
+    fn spec_3_6_a_child_change_is_refused_while_its_linked_copy_executes() {
+        let key = |n: &str| JobnetKey::new("P", n);
+        let env1 = env(&defs("work", "", ""));
+        let t0 = t("2026-04-01T09:00:00+09:00");
+        let mut e = Engine::new(env1.clone(), EngineConfig::from_env(&env1), t0);
+        e.start_jobnet(t0, &key("P1"), None).expect("start");
+        while e.poll_effect().is_some() {}
+        assert_eq!(e.jobnet(&key("L1_C")).map(|n| n.status), Some(JobnetStatus::Executing));
+        let refusal = e.reload(t0, env(&defs("work2", "", ""))).expect_err("refused");
+        assert!(matches!(&refusal, Refusal::Refused { target, .. } if target == "P/L1_C"), "{refusal:?}");
+        assert_eq!(e.jobnet(&key("L1_C")).map(|n| n.status), Some(JobnetStatus::Executing));
     }
 }

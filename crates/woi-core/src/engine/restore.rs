@@ -56,8 +56,16 @@ impl Engine {
         let mut report = RestoreReport { events: events.len(), ..RestoreReport::default() };
         let mut last_trigger: BTreeMap<u32, DateTime<Utc>> = BTreeMap::new();
         let mut last_at: Option<DateTime<Utc>> = None;
+        // While schedules are held (see `EventKind::SchedulesHeld`): the
+        // last record before the hold, up to which starts were handled.
+        let mut held: Option<Option<DateTime<Utc>>> = None;
         for ev in events {
             e.seq = e.seq.max(ev.seq);
+            match ev.kind {
+                EventKind::SchedulesHeld if held.is_none() => held = Some(last_at),
+                EventKind::SchedulesResumed => held = None,
+                _ => {}
+            }
             last_at = Some(ev.at);
             if !e.replay_event(ev, &mut last_trigger) {
                 report.unknown += 1;
@@ -67,9 +75,33 @@ impl Engine {
         e.recount();
         e.recover_interrupted(&mut report);
         e.settle();
-        e.recover_schedules(now, last_at, &last_trigger, &mut report);
+        let handled_until = match held {
+            Some(before) => before,
+            None => last_at,
+        };
+        match (e.config.schedules, held.is_some()) {
+            (false, false) => e.record(EventKind::SchedulesHeld),
+            (true, true) => e.record(EventKind::SchedulesResumed),
+            _ => {}
+        }
+        e.recover_schedules(now, handled_until, &last_trigger, &mut report);
         e.settle();
         (e, report)
+    }
+
+    /// The scheduler stops while jobs execute (a graceful shutdown): every
+    /// executing job ends now with 239, "the job management environment
+    /// stopped while the job was executing", and its jobnet starts nothing
+    /// more and ends abnormally, exactly as a restart after a crash would
+    /// record it (XC-010), but at the time of the stop. A paused run keeps
+    /// its other jobs for Continue. Returns the jobs ended (`P/N/job`); the
+    /// caller kills their processes.
+    pub fn stop_environment(&mut self, now: DateTime<Utc>) -> Vec<String> {
+        self.now = now;
+        let mut report = RestoreReport::default();
+        self.recover_interrupted(&mut report);
+        self.settle();
+        report.interrupted_jobs
     }
 
     /// Rebuild the state the journal describes, without recovering anything:
@@ -141,17 +173,13 @@ impl Engine {
                 // A failed jobnet icon reset to Waiting while its jobnet is
                 // still abended or cancelled was reset by a restart upstream of
                 // it: its jobnet restarts when the icon's turn comes.
-                let def = &inst.def.jobs[index as usize];
                 let failed_icon_reset = *status == JobStatus::Waiting
-                    && def.is_jobnet_icon()
                     && matches!(inst.jobs[index as usize].status, JobStatus::Abended | JobStatus::Cancelled)
-                    && def
-                        .jobnet
-                        .as_deref()
-                        .and_then(|n| self.by_key.get(&JobnetKey::new(&inst.key.project, n)))
-                        .is_some_and(|&c| {
+                    && self.icon_target(JobId { instance: i, index }).and_then(|k| self.by_key.get(&k)).is_some_and(
+                        |&c| {
                             matches!(self.instances[c as usize].status, JobnetStatus::Abended | JobnetStatus::Cancelled)
-                        });
+                        },
+                    );
                 let inst = &mut self.instances[i as usize];
                 let j = &mut inst.jobs[index as usize];
                 if failed_icon_reset {
@@ -252,7 +280,11 @@ impl Engine {
                 self.restore_variables(i, variables);
                 true
             }
-            EventKind::JobMessage { .. } | EventKind::Log { .. } | EventKind::JobOutput { .. } => true,
+            EventKind::JobMessage { .. }
+            | EventKind::Log { .. }
+            | EventKind::JobOutput { .. }
+            | EventKind::SchedulesHeld
+            | EventKind::SchedulesResumed => true,
             EventKind::JobSkipped { jobnet, job, skipped } => {
                 let Some(&i) = self.by_key.get(jobnet) else { return false };
                 let inst = &mut self.instances[i as usize];
@@ -333,7 +365,7 @@ impl Engine {
                 if !d.is_jobnet_icon() || !matches!(j.status, JobStatus::Executing | JobStatus::Warning) {
                     continue;
                 }
-                let key = JobnetKey::new(&inst.key.project, d.jobnet.as_deref().unwrap_or_default());
+                let key = self.env.child_key(&inst.key, d.jobnet.as_deref().unwrap_or_default());
                 if let Some(&c) = self.by_key.get(&key) {
                     let child = &self.instances[c as usize];
                     if child.parent.is_none() && (child.status.is_running() || child.status == JobnetStatus::Paused) {
@@ -391,7 +423,11 @@ impl Engine {
             } else {
                 self.arm_day_change(i, today);
             }
-            // Missed starts: planned instants after the last one handled, up to now.
+            // Missed starts: planned instants after the last one handled, up to
+            // now; left to a scheduler that fires the schedules.
+            if !self.config.schedules {
+                continue;
+            }
             let Some(since) = last_trigger.get(&i).copied().or(last_at) else {
                 self.arm_next_start(i, now - chrono::Duration::nanoseconds(1));
                 continue;
@@ -443,7 +479,7 @@ impl Engine {
 mod tests {
     use super::*;
     use crate::defs::Catalog;
-    use crate::engine::{Effect, RaiseRequest};
+    use crate::engine::{Effect, RaiseRequest, RecoveryOp};
     use chrono::NaiveDate;
 
     fn env(text: &str) -> Arc<Environment> {
@@ -808,6 +844,109 @@ mod tests {
         let icon = &r.jobs(&par)[0];
         assert_eq!((icon.status, icon.exit.map(|x| x.code)), (JobStatus::Abended, Some(239)));
         assert_eq!(r.jobnet(&par).map(|n| (n.status, n.exit_code)), Some((JobnetStatus::Abended, Some(239))));
+    }
+
+    /// Master M (job 1, then a child icon → C), copied by linked jobnets L1
+    /// (in P1) and L2 (in P2): inside L1 the child icon runs L1_C.
+    const LINKED_WITH_CHILD: &str = r#"
+        [[jobnet]]
+        project = "P"
+        name = "M"
+        comment = "Master"
+        [[jobnet.job]]
+        number = 1
+        command = "prepare"
+        [[jobnet.job]]
+        number = 2
+        kind = "child_jobnet"
+        jobnet = "C"
+        after = [1]
+        [[jobnet]]
+        project = "P"
+        name = "C"
+        comment = "Child"
+        [[jobnet.job]]
+        number = 1
+        command = "work"
+        [[jobnet]]
+        project = "P"
+        name = "P1"
+        comment = "One"
+        [[jobnet.job]]
+        number = 1
+        kind = "linked_jobnet"
+        jobnet = "L1"
+        master = "M"
+        [[jobnet]]
+        project = "P"
+        name = "P2"
+        comment = "Two"
+        [[jobnet.job]]
+        number = 1
+        kind = "linked_jobnet"
+        jobnet = "L2"
+        master = "M"
+    "#;
+
+    // Spec 01 §3.6 [design]: the generated copy L1_C of a linked jobnet's
+    // child replays by its key; a crash while its job runs ends that job with
+    // 239 and L1_C, L1's icon, L1 and P1 abend, while L2 (completed) and the
+    // master's own child C (never run) are untouched. A restart of L1's icon
+    // then runs L1_C again, not C.
+    #[test]
+    fn xc_010_a_crash_in_a_linked_jobnets_child_copy_abends_the_copy_and_its_uppers() {
+        let env = env(LINKED_WITH_CHILD);
+        let key = |n: &str| JobnetKey::new("P", n);
+        let t0 = t("2026-04-01T09:00:00+09:00");
+        let mut e = Engine::new(env.clone(), EngineConfig::from_env(&env), t0);
+        e.start_jobnet(t0, &key("P1"), None).expect("start P1");
+        e.start_jobnet(t0, &key("P2"), None).expect("start P2");
+        let mut journal = Vec::new();
+        let firsts = drain(&mut e, &mut journal);
+        assert_eq!(firsts.len(), 2, "L1/1 and L2/1 run");
+        for (id, attempt) in firsts {
+            e.handle_job_ended(t0, id, attempt, ExitCode::from_command(0));
+        }
+        let children = drain(&mut e, &mut journal);
+        let l1c_job = e.job_id(&key("L1_C"), "1").expect("L1_C/1");
+        let l2c_job = e.job_id(&key("L2_C"), "1").expect("L2_C/1");
+        let ids: Vec<JobId> = children.iter().map(|&(id, _)| id).collect();
+        assert_eq!(ids, vec![l1c_job, l2c_job], "each linked copy runs its own child copy");
+        let &(_, l2c_attempt) = children.iter().find(|(id, _)| *id == l2c_job).expect("L2_C/1 started");
+        e.handle_job_ended(t0, l2c_job, l2c_attempt, ExitCode::from_command(0));
+        drain(&mut e, &mut journal);
+        assert_eq!(e.jobnet(&key("P2")).map(|n| n.status), Some(JobnetStatus::Completed));
+
+        // The scheduler stops while L1_C/1 runs.
+        let t1 = t("2026-04-01T09:30:00+09:00");
+        let (mut r, report) = Engine::restore(env.clone(), EngineConfig::from_env(&env), t1, &journal);
+        assert_eq!(report.interrupted_jobs, vec!["P/L1_C/1".to_string()]);
+        assert!(drain(&mut r, &mut journal).is_empty(), "nothing starts after an environment stop");
+        let abended_239 = Some((JobnetStatus::Abended, Some(239)));
+        let l1c = &r.jobs(&key("L1_C"))[0];
+        assert_eq!((l1c.status, l1c.exit.map(|x| x.code)), (JobStatus::Abended, Some(239)));
+        assert_eq!(r.jobnet(&key("L1_C")).map(|n| (n.status, n.exit_code)), abended_239);
+        let icon = &r.jobs(&key("L1"))[1];
+        assert_eq!((icon.status, icon.exit.map(|x| x.code)), (JobStatus::Abended, Some(239)));
+        assert_eq!(r.jobnet(&key("L1")).map(|n| (n.status, n.exit_code)), abended_239);
+        assert_eq!(r.jobnet(&key("P1")).map(|n| (n.status, n.exit_code)), abended_239);
+        assert_eq!(r.jobnet(&key("L1_C")).and_then(|n| n.parent), Some(key("L1")));
+        for done in ["L2_C", "L2", "P2"] {
+            assert_eq!(r.jobnet(&key(done)).map(|n| n.status), Some(JobnetStatus::Completed), "{done}");
+        }
+        for never in ["C", "M"] {
+            assert_eq!(r.jobnet(&key(never)).map(|n| (n.status, n.run)), Some((JobnetStatus::Waiting, 0)), "{never}");
+        }
+
+        // Restart from L1's icon: L1_C restarts from its failed job.
+        let icon_id = r.job_id(&key("L1"), "2").expect("L1/2");
+        r.recover(t1, icon_id, RecoveryOp::RestartFrom).expect("restart from the icon");
+        let again = drain(&mut r, &mut journal);
+        assert_eq!(
+            again.iter().map(|&(id, _)| id).collect::<Vec<_>>(),
+            vec![r.job_id(&key("L1_C"), "1").expect("job")]
+        );
+        assert_eq!(r.jobnet(&key("C")).map(|n| n.run), Some(0), "the master's child still never ran");
     }
 
     #[test]

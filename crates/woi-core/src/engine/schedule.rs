@@ -53,6 +53,9 @@ impl Engine {
     /// once per operating day, on startup days.
     pub fn start_environment(&mut self, now: DateTime<Utc>) {
         self.now = now;
+        if !self.config.schedules {
+            return;
+        }
         for i in 0..self.instances.len() as u32 {
             let inst = &self.instances[i as usize];
             if !inst.top_level || inst.def.start != StartCondition::EnvironmentStart || !inst.startup_day {
@@ -91,6 +94,9 @@ impl Engine {
     /// (a start occurrence is its operating day and local time of day, so one
     /// that moved with a new day-change time is not started twice).
     pub(super) fn arm_next_start(&mut self, i: u32, after: DateTime<Utc>) {
+        if !self.config.schedules {
+            return;
+        }
         let key = self.instances[i as usize].key.clone();
         let mut after = after;
         let mut next = None;
