@@ -327,6 +327,9 @@ pub struct Runtime {
     inflight: std::collections::VecDeque<Inflight>,
     /// A graceful stop is under way: no job is started any more.
     stopping: bool,
+    /// Jobs started whose end has not come back yet (killed ones included):
+    /// a graceful stop waits for them, so that no output is lost.
+    live: std::collections::BTreeSet<(JobId, u32)>,
 }
 
 impl Runtime {
@@ -375,6 +378,7 @@ impl Runtime {
             pending_outputs: Vec::new(),
             inflight: std::collections::VecDeque::new(),
             stopping: false,
+            live: std::collections::BTreeSet::new(),
         };
         rt.engine.start_environment(now);
         rt.flush(None).await?;
@@ -469,25 +473,16 @@ impl Runtime {
         self.engine.stop_environment(now);
         self.flush(None).await?;
         self.settle().await?;
-        let kills = std::mem::take(&mut self.kills);
-        if kills.is_empty() {
-            return Ok(());
-        }
-        let n = kills.len();
-        for (_, tx) in kills {
+        for (_, tx) in std::mem::take(&mut self.kills) {
             let _ = tx.send(woi_core::engine::KillReason::EnvironmentStop);
         }
+        // Wait for every job process still alive: those just killed and
+        // those killed before (a cut-off in its grace period). The engine
+        // has ended them all, so only their output is kept.
         let deadline = tokio::time::Instant::now() + STOP_WAIT;
-        for _ in 0..n {
+        while !self.live.is_empty() {
             let Ok(Some(done)) = tokio::time::timeout_at(deadline, self.done_rx.recv()).await else { break };
-            // The engine ended the job already: only its output is kept.
-            self.pending_outputs.push(JobOutput {
-                jobnet: done.jobnet,
-                job: done.number,
-                attempt: done.attempt,
-                host: done.result.host,
-                output: done.result.output,
-            });
+            self.finished(done);
         }
         self.flush(None).await?;
         self.settle().await
@@ -496,6 +491,7 @@ impl Runtime {
     /// Feed a job's end to the engine; its output is written with the next flush.
     fn finished(&mut self, done: Done) {
         self.kills.remove(&(done.job, done.attempt));
+        self.live.remove(&(done.job, done.attempt));
         let now = self.clock.now();
         self.engine.handle_job_result(now, done.job, done.attempt, done.result.exit, &done.result.output);
         self.pending_outputs.push(JobOutput {
@@ -623,6 +619,7 @@ impl Runtime {
                     let run = JobRun::from_start(&s, self.variables.clone());
                     let (kill_tx, kill_rx) = oneshot::channel();
                     self.kills.insert((s.job, s.attempt), kill_tx);
+                    self.live.insert((s.job, s.attempt));
                     let executor = self.executor.clone();
                     let done = self.done_tx.clone();
                     let (job, attempt, jobnet, number) = (s.job, s.attempt, s.jobnet.clone(), s.number);

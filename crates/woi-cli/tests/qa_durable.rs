@@ -339,6 +339,30 @@ fn qa_xc_012_cutoff_kills_the_process_group_and_keeps_output() {
     }
 }
 
+const STUBBORN: &str = r#"
+[[jobnet]]
+project = "QU"
+name = "STUBBORN"
+[[jobnet.job]]
+number = 1
+command = "sh -c 'echo stubborn-begin; trap \"\" TERM; sleep 3'"
+cutoff_secs = 1
+"#;
+
+// XC-012 with a job that ignores SIGTERM: the jobnet ends at the cut-off
+// while the job's processes live on for the kill grace period; `woi run`
+// waits for them before it stops, so the job's output is still kept.
+#[test]
+fn qa_xc_012_cutoff_output_is_kept_when_the_run_ends_during_the_kill_grace() {
+    let dir = setup(STUBBORN);
+    let out = woi(&["run", "QU/STUBBORN", "--defs", "defs.toml", "--json"], dir.path());
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
+    assert_eq!(json(&out)["jobs"][0]["exit"]["code"], 0x4000_0322_u64);
+    let h = history(dir.path(), "QU/STUBBORN");
+    let j1 = job_of(&h, 1).expect("job 1");
+    assert!(j1["output"].as_str().is_some_and(|o| o.starts_with("stubborn-begin\n")), "{j1}");
+}
+
 // ------------------------------------------------------------ crash recovery
 
 const FAMILY: &str = r#"

@@ -350,7 +350,7 @@ pub struct Environment {
     /// Linked jobnets: linked name → master name (same project).
     pub links: BTreeMap<JobnetKey, JobnetKey>,
     /// The generated copies of the child jobnets below linked jobnets, by
-    /// generated key (spec 01 §3.6; the naming is [design], open question
+    /// generated key (spec 01 §3.6; the naming is \[design\], open question
     /// 12): inside linked jobnet `L`, every child jobnet icon of the master's
     /// flow that runs `C` — and, recursively, every child icon below it —
     /// runs the jobnet `{L}_{C}` (see [`linked_child_name`]) with `C`'s
@@ -371,7 +371,7 @@ pub struct LinkedChild {
 }
 
 /// The name of the copy of child jobnet `child` below linked jobnet `linked`:
-/// `{linked}_{child}` ([design], spec 01 §3.6 and open question 12). The
+/// `{linked}_{child}` (\[design\], spec 01 §3.6 and open question 12). The
 /// copies of grandchildren use the linked jobnet's name too (`{L}_{G}`, not
 /// `{L}_{C}_{G}`).
 pub fn linked_child_name(linked: &str, child: &str) -> String {

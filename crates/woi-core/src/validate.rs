@@ -986,7 +986,7 @@ fn validate_hierarchy(out: &mut Vec<Diagnostic>, cat: &Catalog, index: &Index<'_
 }
 
 /// The names generated for the copies of the child jobnets below each
-/// linked jobnet (spec 01 §3.6; [design], open question 12): inside linked
+/// linked jobnet (spec 01 §3.6; \[design\], open question 12): inside linked
 /// jobnet `L`, every child jobnet `C` below the master — at any level — is
 /// copied as `{L}_{C}` ([`crate::defs::linked_child_name`]). Such a name must
 /// not be the name of a jobnet, of a linked jobnet or of another generated
