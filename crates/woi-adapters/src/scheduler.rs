@@ -184,8 +184,10 @@ impl Scheduler {
         Ok(store.job_history(jobnet, run, None).await?)
     }
 
-    /// Stop: no new job starts; jobs still running are recovered (239) on
-    /// the next start with the same store.
+    /// Stop: no new job starts; jobs still running end now with 239 ("the
+    /// job management environment stopped while the job was executing"),
+    /// their processes are killed and their output kept, as a restart after
+    /// a crash would record them.
     pub async fn stop(self) -> Result<(), SchedulerError> {
         // A scheduler that already stopped (store failure) reports it below.
         let _ = self.handle.shutdown().await;

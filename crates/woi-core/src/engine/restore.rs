@@ -1045,6 +1045,69 @@ mod tests {
         assert_eq!(r.jobnet(&key).map(|v| (v.status, v.run)), Some((JobnetStatus::Abended, 1)));
     }
 
+    // XC-010 at a graceful stop: the executing job ends with 239 at once and
+    // its jobnet abends; a restore of that journal has nothing to recover.
+    #[test]
+    fn xc_010_a_graceful_stop_ends_executing_jobs_with_239_at_once() {
+        let env = env(CHAIN);
+        let key = JobnetKey::new("P", "N");
+        let t0 = t("2026-04-01T09:00:00+09:00");
+        let mut e = Engine::new(env.clone(), EngineConfig::from_env(&env), t0);
+        e.start_jobnet(t0, &key, None).expect("start");
+        let mut journal = Vec::new();
+        assert_eq!(drain(&mut e, &mut journal).len(), 2, "jobs 1 and 3 run");
+        let t1 = t("2026-04-01T09:05:00+09:00");
+        assert_eq!(e.stop_environment(t1), vec!["P/N/1".to_string(), "P/N/3".to_string()]);
+        assert!(drain(&mut e, &mut journal).is_empty(), "job 2 never starts");
+        let jobs: Vec<_> = e.jobs(&key).iter().map(|j| (j.status, j.exit.map(|x| x.code))).collect();
+        assert_eq!(
+            jobs,
+            vec![(JobStatus::Abended, Some(239)), (JobStatus::Waiting, None), (JobStatus::Abended, Some(239))]
+        );
+        assert_eq!(e.jobnet(&key).map(|n| (n.status, n.exit_code)), Some((JobnetStatus::Abended, Some(239))));
+        let (_, report) = Engine::restore(env.clone(), EngineConfig::from_env(&env), t1, &journal);
+        assert!(report.interrupted_jobs.is_empty(), "{report:?}");
+    }
+
+    // A scheduler that fires no schedules (woi run) neither starts a missed
+    // start nor hides it: the next scheduling restore finds it from before
+    // the hold and applies run_once.
+    #[test]
+    fn a_missed_start_survives_a_restore_that_holds_the_schedules() {
+        let env = env(r#"
+            [[jobnet]]
+            project = "P"
+            name = "T"
+            comment = "Timed"
+            start = { time = "09:00" }
+            [[jobnet.job]]
+            number = 1
+            command = "a"
+        "#);
+        let key = JobnetKey::new("P", "T");
+        let mut journal = vec![Event {
+            seq: 1,
+            at: t("2026-04-01T08:00:00+09:00"),
+            kind: EventKind::Log { level: crate::messages::Level::Info, jobnet: key.clone(), message: "alive".into() },
+        }];
+        let held = EngineConfig { schedules: false, ..EngineConfig::from_env(&env) };
+        let (mut r, report) = Engine::restore(env.clone(), held, t("2026-04-01T10:00:00+09:00"), &journal);
+        assert!(report.missed_starts.is_empty());
+        assert!(drain(&mut r, &mut journal).is_empty(), "nothing starts");
+        assert!(journal.iter().any(|ev| matches!(ev.kind, EventKind::SchedulesHeld)));
+        journal.push(Event {
+            seq: 99,
+            at: t("2026-04-01T10:01:00+09:00"),
+            kind: EventKind::Log { level: crate::messages::Level::Info, jobnet: key.clone(), message: "ad hoc".into() },
+        });
+        let t2 = t("2026-04-01T10:05:00+09:00");
+        let (mut r, report) = Engine::restore(env.clone(), EngineConfig::from_env(&env), t2, &journal);
+        let actions: Vec<&str> = report.missed_starts.iter().map(|m| m.2.as_str()).collect();
+        assert_eq!(actions, vec!["run_once"]);
+        assert_eq!(drain(&mut r, &mut journal).len(), 1, "the missed 09:00 start runs once");
+        assert!(journal.iter().any(|ev| matches!(ev.kind, EventKind::SchedulesResumed)));
+    }
+
     /// Fire every timer up to `until`; started jobs end at once with 0.
     /// Returns the instants at which jobs of `key` started.
     fn run_until(
