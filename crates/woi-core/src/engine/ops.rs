@@ -258,6 +258,7 @@ impl Engine {
         let (set, downstream) = self.restart_set(i);
         self.instances[i as usize].cancelling = false;
         if self.resume_run(i) {
+            self.disarm_end_delay(i);
             self.arm_end_delay(i);
         }
         // Reset in reverse topological order is not needed: counters follow each change.
@@ -282,6 +283,24 @@ impl Engine {
             self.set_job_status(id, to, None);
             if failed_icon {
                 icons.push(id);
+            }
+        }
+        // A failed recovery job of a job rerun is reset with it: it cannot be
+        // restarted itself (MODEL-036), so otherwise it would keep the run
+        // abended even once its target succeeds; it runs again if the target
+        // fails again (spec 01 §3.5.5). A recovery job that completed keeps
+        // its result (it runs at most once per run).
+        let flow = self.instances[i as usize].flow.clone();
+        for &j in &set {
+            for &r in &flow.recovery_jobs[j as usize] {
+                let id = JobId { instance: i, index: r };
+                let rj = &self.instances[i as usize].jobs[r as usize];
+                if rj.is_active() || !matches!(rj.status, JobStatus::Abended | JobStatus::Cancelled) {
+                    continue;
+                }
+                let to = if rj.disabled { JobStatus::Disabled } else { JobStatus::Waiting };
+                self.reset_flags(id);
+                self.set_job_status(id, to, None);
             }
         }
         // OR waits decided by the failure are open again.

@@ -294,20 +294,35 @@ impl Engine {
         }
     }
 
-    /// Arm end-delay monitoring for a run that just started.
+    /// Arm end-delay monitoring for a run that starts now, or resumes now
+    /// after a restart (spec 01 §3.13, MODEL-123). Each run (and each
+    /// restart of a run) is monitored anew: a relative estimate counts from
+    /// its actual (re)start; an absolute one is the estimated end of the
+    /// operating day, monitored only for a run that starts before it.
     pub(super) fn arm_end_delay(&mut self, i: u32) {
+        let now = self.now;
+        self.instances[i as usize].end_delayed = false;
         let inst = &self.instances[i as usize];
         let Some(end) = &inst.def.estimated_end else { return };
-        let started = inst.started_at.unwrap_or(self.now);
         let at = match end {
-            EstimatedEnd::AfterMinutes(m) => started + Duration::minutes(i64::from(*m)),
+            EstimatedEnd::AfterMinutes(m) => now + Duration::minutes(i64::from(*m)),
             EstimatedEnd::At(hm) => {
-                let day = inst.day.unwrap_or_else(|| self.day_of(i, started));
-                time_of_operating_day(self.env.tz, day_change_of(&self.env, &inst.def), day, *hm)
+                let day = inst.day.unwrap_or_else(|| self.day_of(i, now));
+                let at = time_of_operating_day(self.env.tz, day_change_of(&self.env, &inst.def), day, *hm);
+                if at <= now {
+                    return;
+                }
+                at
             }
         };
-        let run = inst.run;
+        let run = self.instances[i as usize].run;
         self.timers.insert((at, TimerKind::EndDelay, Self::jobnet_timer(i), run));
+    }
+
+    /// Forget the end-delay deadline armed for jobnet `i`'s current run (a
+    /// restart arms a new one for the same run).
+    pub(super) fn disarm_end_delay(&mut self, i: u32) {
+        self.timers.retain(|t| !(t.1 == TimerKind::EndDelay && t.2.instance == i));
     }
 
     pub(super) fn end_delay_reached(&mut self, i: u32, run: u32) {
