@@ -283,19 +283,22 @@ impl Engine {
             return Err(Refusal::NotAllowed { op, target: jobnet.to_string(), status: inst.status.to_string() });
         }
         let old = &inst.def.jobs[id.index as usize];
-        let checks: [(bool, &str); 7] = [
+        let target = |r: &Option<crate::model::Recovery>| r.as_ref().map(|r| r.target);
+        let checks: [(bool, &str); 9] = [
             (new.number != old.number, "the job number cannot change"),
             (new.after != old.after || new.wait != old.wait, "predecessors (the flow) cannot change"),
             (old.recovery.is_some() && new.recovery.is_none(), "a recovery job cannot become a normal job"),
-            (new.recovery != old.recovery, "the recovery target cannot change"),
+            (old.recovery.is_none() && new.recovery.is_some(), "a normal job cannot become a recovery job"),
+            (target(&new.recovery) != target(&old.recovery), "the recovery target cannot change"),
+            (new.recovery != old.recovery, "the recovery attributes (rerun) cannot change"),
+            (
+                new.is_jobnet_icon() != old.is_jobnet_icon() || (old.is_jobnet_icon() && new.kind != old.kind),
+                "a job cannot become a jobnet icon or the reverse",
+            ),
             (new.jobnet != old.jobnet || new.master != old.master, "the jobnet of a jobnet icon cannot change"),
             (
                 new.valid_only_on_startup_days != old.valid_only_on_startup_days,
                 "\"valid only on startup days\" cannot change",
-            ),
-            (
-                new.is_jobnet_icon() != old.is_jobnet_icon() || (old.is_jobnet_icon() && new.kind != old.kind),
-                "a job cannot become a jobnet icon or the reverse",
             ),
         ];
         if let Some((_, reason)) = checks.iter().find(|(bad, _)| *bad) {
