@@ -108,6 +108,9 @@ pub fn auth(cmd: AuthCommand) -> Result<ExitCode, String> {
                     out(&format!("registered: {}\n", names.join(", ")));
                     Ok(ExitCode::SUCCESS)
                 }
+                // The form check comes before anything is sent (spec 03
+                // §3.1 step 1): its text alone, as the portal shows it.
+                Err(e @ AuthInfoError::Form { .. }) => refused(e.to_string(), &e),
                 Err(e) => {
                     let name = e.entry_name().unwrap_or("");
                     refused(

@@ -670,7 +670,7 @@ fn validate_adapter_fields(s: &mut Sink<'_>, j: &JobDef) {
     for (field, set, kinds) in fields {
         if set && !kinds.contains(&j.kind) {
             let names: Vec<&str> = kinds.iter().map(|k| k.as_str()).collect();
-            s.err(field, format!("only {} jobs have `{field}`; this is a {kind} job", names.join(", ")));
+            s.err(field, format!("only {} jobs have `{field}`; this is {} job", names.join(", "), with_article(kind)));
         }
     }
     if j.kind == Custom {
@@ -716,12 +716,15 @@ fn validate_kind_fields(s: &mut Sink<'_>, j: &JobDef) {
         }
     } else {
         if j.jobnet.is_some() {
-            s.err("jobnet", format!("only child_jobnet and linked_jobnet jobs name a jobnet; this is a {kind} job"));
+            s.err(
+                "jobnet",
+                format!("only child_jobnet and linked_jobnet jobs name a jobnet; this is {} job", with_article(kind)),
+            );
         }
         if j.valid_only_on_startup_days {
             s.err(
                 "valid_only_on_startup_days",
-                format!("only for child_jobnet and linked_jobnet jobs; this is a {kind} job"),
+                format!("only for child_jobnet and linked_jobnet jobs; this is {} job", with_article(kind)),
             );
         }
         if j.kind != JobKind::Command {
@@ -729,7 +732,7 @@ fn validate_kind_fields(s: &mut Sink<'_>, j: &JobDef) {
                 [("network", j.network), ("queue", j.queue.is_some()), ("request_hosts", !j.request_hosts.is_empty())];
             for (field, set) in network_fields {
                 if set {
-                    s.err(field, format!("only command jobs can be network jobs; this is a {kind} job"));
+                    s.err(field, format!("only command jobs can be network jobs; this is {} job", with_article(kind)));
                 }
             }
         }
@@ -1153,9 +1156,22 @@ fn depth(i: usize, edges: &[Vec<usize>], memo: &mut [Option<usize>], path: &mut 
     Ok(deepest + 1)
 }
 
+/// `kind` with its indefinite article, for messages ("an informatica", "a command").
+fn with_article(kind: impl std::fmt::Display) -> String {
+    let kind = kind.to_string();
+    let vowel = kind.chars().next().is_some_and(|c| "aeiouAEIOU".contains(c));
+    format!("{} {kind}", if vowel { "an" } else { "a" })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn messages_use_the_right_article_for_the_job_kind() {
+        assert_eq!(with_article("informatica"), "an informatica");
+        assert_eq!(with_article("command"), "a command");
+    }
 
     fn diags(text: &str) -> Vec<Diagnostic> {
         let mut cat = Catalog::new();
