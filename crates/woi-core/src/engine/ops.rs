@@ -179,6 +179,30 @@ impl Engine {
         if self.recovery_running(i) {
             return Err(refused("restart", format!("jobnet {key}"), "a recovery job is running"));
         }
+        // A child or linked jobnet run by a jobnet icon that has ended with
+        // it: the icon mirrors the jobnet (§3.2), so the restart goes through
+        // the icon — a job restart while its jobnet still runs, otherwise the
+        // parent's restart (which restarts this jobnet from its failed jobs).
+        if let Some(icon) = self.instances[i as usize].parent
+            && matches!(
+                self.instances[icon.instance as usize].jobs[icon.index as usize].status,
+                JobStatus::Abended | JobStatus::Cancelled
+            )
+        {
+            let parent = &self.instances[icon.instance as usize];
+            if parent.status.is_running() {
+                return self.restart_job(now, icon);
+            }
+            let number = parent.def.jobs[icon.index as usize].number;
+            return Err(refused(
+                "restart",
+                format!("jobnet {key}"),
+                format!(
+                    "it ran as job {number} of jobnet {}, which has ended: restart {} (its icon restarts this jobnet from its failed jobs)",
+                    parent.key, parent.key
+                ),
+            ));
+        }
         self.restart_instance(i);
         self.settle();
         Ok(())
@@ -406,10 +430,17 @@ impl Engine {
         if recovering {
             return Err(refused("restart", format!("job {name}"), "its recovery job is running"));
         }
+        // A failed jobnet icon restarts its jobnet from that jobnet's failed
+        // jobs (as the jobnet Restart and `restart_from` do, §3.5.1/§3.5.2),
+        // not from its first job.
+        let failed_child = self.child_of(id).is_some_and(|c| {
+            matches!(self.instances[c as usize].status, JobnetStatus::Abended | JobnetStatus::Cancelled)
+        });
         self.resume_run(id.instance);
         self.instances[id.instance as usize].jobs[id.index as usize].or_dead = false;
         self.reopen_or_waits(id);
         self.set_job_status(id, JobStatus::Waiting, None);
+        self.instances[id.instance as usize].jobs[id.index as usize].restart_child = failed_child;
         self.begin_job(id);
         self.settle();
         Ok(())
