@@ -16,7 +16,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use futures::channel::oneshot;
-use tokio::sync::{broadcast, mpsc};
+use tokio::sync::{broadcast, mpsc, watch};
 use woi_core::builtin::Occurrence;
 use woi_core::engine::{EventCount, JobView, JobnetView, RaiseRequest, Reception, ReloadReport, RestoreReport};
 use woi_core::exec::{Executor, JobResult, JobRun};
@@ -151,10 +151,20 @@ pub enum Change {
 }
 
 /// A cheap, cloneable handle to a running scheduler.
+///
+/// A handle does not keep the scheduler running: once it has stopped
+/// ([`Handle::shutdown`], `Scheduler::stop`, or a store failure) every
+/// command answers [`RuntimeError::Stopped`] and every change stream ends.
 #[derive(Clone)]
 pub struct Handle {
     commands: mpsc::Sender<Command>,
-    events: broadcast::Sender<Event>,
+    /// Weak: only the runtime holds the sending side, so the event stream
+    /// closes when the runtime ends, however many handles are alive.
+    events: broadcast::WeakSender<Event>,
+    /// Asks the runtime to stop gracefully without waiting (see [`Handle::request_shutdown`]).
+    stop: Arc<watch::Sender<bool>>,
+    /// The definitions the runtime runs, updated on every reload.
+    env: watch::Receiver<Arc<Environment>>,
 }
 
 /// Capacity of the event stream; a subscriber that falls further behind is
@@ -250,18 +260,42 @@ impl Handle {
         self.ask(|reply| Command::Environment { reply }).await
     }
 
-    /// Every event recorded from now on (after it is durable).
+    /// The definitions the scheduler runs now, without asking the runtime:
+    /// those it opened with, or the last ones applied by [`Handle::reload`]
+    /// (or a `woi_core::sim::Action::ApplyDefinitions`).
+    pub(crate) fn current_environment(&self) -> Arc<Environment> {
+        self.env.borrow().clone()
+    }
+
+    /// Ask the scheduler to stop gracefully, without waiting: the same stop
+    /// as [`Handle::shutdown`], carried out by the runtime task. Used when a
+    /// `Scheduler` is dropped without `stop`.
+    pub(crate) fn request_shutdown(&self) {
+        self.stop.send_replace(true);
+    }
+
+    /// Every event recorded from now on (after it is durable). The receiver
+    /// is closed (after the events already sent) once the scheduler has stopped.
     pub fn subscribe(&self) -> broadcast::Receiver<Event> {
-        self.events.subscribe()
+        match self.events.upgrade() {
+            Some(events) => events.subscribe(),
+            None => {
+                // The runtime has ended: a receiver of a closed channel.
+                let (_, rx) = broadcast::channel(1);
+                rx
+            }
+        }
     }
 
     /// Every event recorded from now on, as a [`futures::Stream`]. The
     /// stream holds at most [`EVENT_STREAM_CAPACITY`] unread events; a
     /// subscriber that falls further behind gets one [`Change::Missed`] with
     /// the number of events it lost and goes on with the newest — it never
-    /// slows the scheduler down. The stream ends when the scheduler stops.
+    /// slows the scheduler down. The stream ends when the scheduler has
+    /// stopped (after the last events it recorded), even while clones of
+    /// this handle are still alive.
     pub fn changes(&self) -> impl futures::Stream<Item = Change> + Send + 'static {
-        futures::stream::unfold(self.events.subscribe(), |mut rx| async move {
+        futures::stream::unfold(self.subscribe(), |mut rx| async move {
             match rx.recv().await {
                 Ok(event) => Some((Change::Event(event), rx)),
                 Err(broadcast::error::RecvError::Lagged(n)) => Some((Change::Missed(n), rx)),
@@ -270,8 +304,13 @@ impl Handle {
         })
     }
 
-    /// Stop the scheduler: no new job starts; running jobs are left to end
-    /// (their processes keep running) and are recovered on the next start.
+    /// Stop the scheduler gracefully, as `Scheduler::stop` does: no new job
+    /// starts; jobs still executing end now with 239 ("the job management
+    /// environment stopped while the job was executing"), durable before
+    /// their processes are killed, and their output is kept — as a restart
+    /// after a crash would record them. Answered once the stop is complete;
+    /// afterwards every command answers [`RuntimeError::Stopped`] and the
+    /// change streams end.
     pub async fn shutdown(&self) -> Result<(), RuntimeError> {
         self.ask(|reply| Command::Shutdown { reply }).await
     }
@@ -317,8 +356,14 @@ pub struct Runtime {
     done_tx: mpsc::UnboundedSender<Done>,
     done_rx: mpsc::UnboundedReceiver<Done>,
     kills: BTreeMap<(JobId, u32), oneshot::Sender<woi_core::engine::KillReason>>,
+    /// The only sender of the event stream: dropped with the runtime, which
+    /// ends every subscriber's stream.
     events: broadcast::Sender<Event>,
     handle: Handle,
+    /// Set by [`Handle::request_shutdown`].
+    stop_requested: watch::Receiver<bool>,
+    /// Publishes the definitions after a reload ([`Handle::current_environment`]).
+    env_tx: watch::Sender<Arc<Environment>>,
     /// The job-definition variables adapter jobs see.
     variables: Arc<BTreeMap<String, String>>,
     /// Outputs of jobs that just ended, written with the next flush.
@@ -362,7 +407,9 @@ impl Runtime {
         let (cmd_tx, commands) = mpsc::channel(1024);
         let (done_tx, done_rx) = mpsc::unbounded_channel();
         let (events, _) = broadcast::channel(EVENT_STREAM_CAPACITY);
-        let handle = Handle { commands: cmd_tx, events: events.clone() };
+        let (stop, stop_requested) = watch::channel(false);
+        let (env_tx, env_rx) = watch::channel(engine.environment().clone());
+        let handle = Handle { commands: cmd_tx, events: events.downgrade(), stop: Arc::new(stop), env: env_rx };
         let mut rt = Runtime {
             engine,
             store,
@@ -374,6 +421,8 @@ impl Runtime {
             kills: BTreeMap::new(),
             events,
             handle,
+            stop_requested,
+            env_tx,
             variables: Arc::new(env.variables.clone()),
             pending_outputs: Vec::new(),
             inflight: std::collections::VecDeque::new(),
@@ -436,6 +485,10 @@ impl Runtime {
                         self.finished(more);
                     }
                     self.flush(None).await?;
+                }
+                Ok(()) = self.stop_requested.changed() => {
+                    // A dropped `Scheduler`: the same graceful stop as `Shutdown`.
+                    return self.stop_jobs().await;
                 }
                 cmd = self.commands.recv(), if room => {
                     match cmd {
@@ -526,7 +579,7 @@ impl Runtime {
             Command::Reload { env, reply } => {
                 let r = self.engine.reload(now, env);
                 if r.is_ok() {
-                    self.variables = Arc::new(self.engine.environment().variables.clone());
+                    self.definitions_changed();
                 }
                 answer(reply, r.map_err(Into::into))
             }
@@ -546,7 +599,7 @@ impl Runtime {
             Command::Action { action, reply } => {
                 let r = woi_core::sim::apply_action(&mut self.engine, now, &action);
                 if matches!(action, woi_core::sim::Action::ApplyDefinitions { .. }) {
-                    self.variables = Arc::new(self.engine.environment().variables.clone());
+                    self.definitions_changed();
                 }
                 answer(
                     reply,
@@ -568,6 +621,14 @@ impl Runtime {
             Command::Shutdown { reply } => answer(reply, Ok(())),
         };
         self.flush(after).await
+    }
+
+    /// The engine runs new definitions: adapter jobs see their variables,
+    /// the handles ([`Handle::current_environment`]) see them.
+    fn definitions_changed(&mut self) {
+        let env = self.engine.environment().clone();
+        self.variables = Arc::new(env.variables.clone());
+        self.env_tx.send_replace(env);
     }
 
     /// Drain the engine's effects and hand its records (with the outputs of

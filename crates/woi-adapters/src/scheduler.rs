@@ -27,7 +27,8 @@
 //! # Ok(()) }
 //! ```
 
-use std::path::Path;
+use std::fs::File;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use chrono::NaiveDate;
@@ -58,6 +59,56 @@ pub enum SchedulerError {
     /// The scheduler task ended abnormally.
     #[error("the scheduler task failed: {0}")]
     Task(String),
+    /// Another scheduler (in this process or another) runs on this SQLite
+    /// database: it holds the lock file next to it. One scheduler per database.
+    #[error(
+        "database {} is in use by another woi scheduler (it holds {}); stop it or use another database",
+        database.display(),
+        lock.display()
+    )]
+    InUse {
+        /// The database file.
+        database: PathBuf,
+        /// The lock file held by the other scheduler (`<database>.lock`).
+        lock: PathBuf,
+    },
+    /// The lock file next to the SQLite database could not be created or locked.
+    #[error("cannot lock {}: {source}", path.display())]
+    Lock {
+        /// The lock file (`<database>.lock`).
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+}
+
+/// The lock file of a SQLite database: `<database>.lock`, beside it.
+fn lock_path(database: &Path) -> PathBuf {
+    let mut name = database.as_os_str().to_owned();
+    name.push(".lock");
+    PathBuf::from(name)
+}
+
+/// Hold `<database>.lock` exclusively (an advisory lock, released when the
+/// file is closed, also when the process dies): one scheduler per database.
+/// The store itself takes no lock, so read-only users (`woi status`,
+/// `woi history`) may open it while a scheduler runs.
+fn lock_database(database: &Path) -> Result<File, SchedulerError> {
+    let path = lock_path(database);
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .read(true)
+        .write(true)
+        .open(&path)
+        .map_err(|source| SchedulerError::Lock { path: path.clone(), source })?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => {
+            Err(SchedulerError::InUse { database: database.to_path_buf(), lock: path })
+        }
+        Err(std::fs::TryLockError::Error(source)) => Err(SchedulerError::Lock { path, source }),
+    }
 }
 
 /// Configures a [`Scheduler`]; see the module example.
@@ -66,6 +117,8 @@ pub struct SchedulerBuilder {
     env: Arc<Environment>,
     store: Option<Arc<dyn Store>>,
     sqlite: Option<Arc<SqliteStore>>,
+    /// The SQLite database's path, locked by [`SchedulerBuilder::start`].
+    sqlite_path: Option<PathBuf>,
     executors: ExecutorSet,
     executor: Option<Arc<dyn Executor>>,
     clock: Arc<dyn Clock>,
@@ -76,15 +129,23 @@ impl SchedulerBuilder {
     pub fn store(mut self, store: Arc<dyn Store>) -> Self {
         self.store = Some(store);
         self.sqlite = None;
+        self.sqlite_path = None;
         self
     }
 
     /// Keep state in a SQLite file (created if missing): journal, job output
     /// and run history survive restarts; a crash is recovered on the next start.
+    ///
+    /// One scheduler per database: [`SchedulerBuilder::start`] locks
+    /// `<path>.lock` (created beside the database and left there) for the
+    /// scheduler's life, and fails with [`SchedulerError::InUse`] while
+    /// another scheduler, in this process or another, holds it.
     pub fn sqlite(mut self, path: impl AsRef<Path>) -> Result<Self, SchedulerError> {
+        let path = path.as_ref();
         let store = Arc::new(SqliteStore::open(path)?);
         self.store = Some(store.clone());
         self.sqlite = Some(store);
+        self.sqlite_path = Some(path.to_path_buf());
         Ok(self)
     }
 
@@ -116,26 +177,60 @@ impl SchedulerBuilder {
     }
 
     /// Rebuild state from the store (recovering from a crash) and start the scheduler on the current tokio runtime.
+    ///
+    /// With a SQLite store, first lock the database for this scheduler
+    /// ([`SchedulerError::InUse`] when another scheduler runs on it).
     pub async fn start(self) -> Result<Scheduler, SchedulerError> {
+        let lock = match &self.sqlite_path {
+            Some(path) => Some(Arc::new(lock_database(path)?)),
+            None => None,
+        };
         let store = self.store.unwrap_or_else(|| Arc::new(MemoryStore::new()));
         let executor: Arc<dyn Executor> = match self.executor {
             Some(e) => e,
             None => Arc::new(self.executors),
         };
-        let (rt, report) = Runtime::open(self.env.clone(), store, executor, self.clock).await?;
+        let (rt, report) = Runtime::open(self.env, store, executor, self.clock).await?;
         let handle = rt.handle();
-        let task = tokio::spawn(rt.run());
-        Ok(Scheduler { handle, task, env: self.env, report, sqlite: self.sqlite })
+        // The runtime task holds the lock until it has ended and closed the
+        // store, also when the `Scheduler` was dropped without `stop`.
+        let task_lock = lock.clone();
+        let task = tokio::spawn(async move {
+            let _lock = task_lock;
+            rt.run().await
+        });
+        Ok(Scheduler { handle, task: Some(task), report, sqlite: self.sqlite, _lock: lock })
     }
 }
 
 /// A running scheduler owned by the embedding service.
+///
+/// Stop it with [`Scheduler::stop`], which waits for the stop and reports
+/// a store failure. Dropping it without `stop` asks the runtime to stop
+/// gracefully and returns at once: the same stop (jobs still executing end
+/// with 239, their processes are killed) then runs on the tokio runtime in
+/// the background — unless that runtime shuts down first, in which case
+/// the next start recovers those jobs. Either way, clones of its
+/// [`Handle`] then answer [`RuntimeError::Stopped`] and their change
+/// streams end.
 pub struct Scheduler {
     handle: Handle,
-    task: tokio::task::JoinHandle<Result<(), RuntimeError>>,
-    env: Arc<Environment>,
+    /// `None` once [`Scheduler::stop`] has taken it.
+    task: Option<tokio::task::JoinHandle<Result<(), RuntimeError>>>,
     report: RestoreReport,
+    /// Dropped before the lock (field order).
     sqlite: Option<Arc<SqliteStore>>,
+    /// The lock on `<database>.lock` (SQLite store only), shared with the runtime task.
+    _lock: Option<Arc<File>>,
+}
+
+impl Drop for Scheduler {
+    /// Not stopped with [`Scheduler::stop`]: ask the runtime to stop, without waiting.
+    fn drop(&mut self) {
+        if self.task.is_some() {
+            self.handle.request_shutdown();
+        }
+    }
 }
 
 impl Scheduler {
@@ -145,6 +240,7 @@ impl Scheduler {
             env: Arc::new(env),
             store: None,
             sqlite: None,
+            sqlite_path: None,
             executors: ExecutorSet::new(Arc::new(ProcessExecutor::default())),
             executor: None,
             clock: Arc::new(SystemClock),
@@ -157,9 +253,10 @@ impl Scheduler {
         &self.handle
     }
 
-    /// The definitions it runs.
-    pub fn environment(&self) -> &Environment {
-        &self.env
+    /// The definitions it runs: those it started with, or the last ones
+    /// applied since ([`Handle::reload`]).
+    pub fn environment(&self) -> Arc<Environment> {
+        self.handle.current_environment()
     }
 
     /// What was recovered when it opened (jobs ended with 239, missed starts).
@@ -167,9 +264,10 @@ impl Scheduler {
         &self.report
     }
 
-    /// Planned starts from `from` to `to` (operating days), optionally of one jobnet.
+    /// Planned starts from `from` to `to` (operating days), optionally of
+    /// one jobnet, of the definitions it runs now ([`Scheduler::environment`]).
     pub fn plan(&self, from: NaiveDate, to: NaiveDate, jobnet: Option<&JobnetKey>) -> Vec<PlannedStart> {
-        woi_core::plan::plan(&self.env, from, to, jobnet)
+        woi_core::plan::plan(&self.environment(), from, to, jobnet)
     }
 
     /// Jobnet runs, newest first (SQLite store only).
@@ -187,11 +285,13 @@ impl Scheduler {
     /// Stop: no new job starts; jobs still running end now with 239 ("the
     /// job management environment stopped while the job was executing"),
     /// their processes are killed and their output kept, as a restart after
-    /// a crash would record them.
-    pub async fn stop(self) -> Result<(), SchedulerError> {
+    /// a crash would record them. Returns once the scheduler has stopped and
+    /// released its database (see also the note on dropping a [`Scheduler`]).
+    pub async fn stop(mut self) -> Result<(), SchedulerError> {
         // A scheduler that already stopped (store failure) reports it below.
         let _ = self.handle.shutdown().await;
-        match self.task.await {
+        let Some(task) = self.task.take() else { return Ok(()) };
+        match task.await {
             Ok(r) => Ok(r?),
             Err(e) => Err(SchedulerError::Task(e.to_string())),
         }

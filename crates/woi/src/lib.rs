@@ -32,6 +32,17 @@
 //! # Ok(()) }
 //! ```
 //!
+//! Dependencies: besides `woi`, a service needs `tokio` (the scheduler runs
+//! on the caller's runtime) and `futures` (for [`Handle::changes`]); a
+//! [`JobHandler`] is implemented with `#[async_trait::async_trait]`, so a
+//! crate implementing one also depends on `async-trait = "0.1"`. Dates and
+//! times are `chrono` types, re-exported as [`woi::chrono`](chrono).
+//!
+//! Stop a scheduler with [`Scheduler::stop`]. Dropping it without `stop`
+//! asks it to stop in the background (jobs still executing end with 239);
+//! once stopped, its [`Handle`]s answer [`RuntimeError::Stopped`] and
+//! [`Handle::changes`] streams end.
+//!
 //! Invariants: the engine ([`woi_core`]) is pure — no I/O, no clock reads, no
 //! tokio; everything that touches the outside world is in [`woi_adapters`]
 //! and replaceable (store, executors, clock).
@@ -41,18 +52,25 @@ use std::path::PathBuf;
 
 use futures::StreamExt;
 
+/// The date and time types of the API (`DateTime<Utc>`, `NaiveDate`, …).
+pub use chrono;
 pub use woi_adapters as adapters;
 pub use woi_core as core;
 
 pub use woi_adapters::executors::{ExecutorSet, JobContext, JobHandler};
 pub use woi_adapters::files::FilesError;
 pub use woi_adapters::process::ProcessExecutor;
-pub use woi_adapters::runtime::{Change, Handle, OffsetClock, RuntimeError, SystemClock};
+pub use woi_adapters::runtime::{Change, EVENT_STREAM_CAPACITY, Handle, OffsetClock, RuntimeError, SystemClock};
 pub use woi_adapters::scheduler::{Scheduler, SchedulerBuilder, SchedulerError};
-pub use woi_adapters::sqlite::{HistoryFilter, SqliteStore};
+pub use woi_adapters::sqlite::{HistoryFilter, JobRunRecord, JobnetRunRecord, SqliteError, SqliteStore};
 pub use woi_core::build::{self, BuildError, Calendar, Definitions, Job, Jobnet};
-pub use woi_core::engine::{JobView, JobnetView, RaiseRequest, Reception};
+pub use woi_core::builtin::Occurrence;
+pub use woi_core::engine::{
+    EventCount, JobView, JobnetView, RaiseRequest, Reception, Refusal, ReloadReport, RestoreReport,
+};
+pub use woi_core::exec::JobRun;
 pub use woi_core::model::{HolidayHandling, JobKind, MissedStart, TimeCombination, WaitMode};
+pub use woi_core::plan::PlannedStart;
 pub use woi_core::sim::{self, Action, Outcome, Script};
 pub use woi_core::store::{MemoryStore, Store};
 pub use woi_core::{
@@ -79,11 +97,21 @@ pub enum LoadError {
     Invalid(#[from] BuildError),
 }
 
-/// Wait until the current or next run of `jobnet` ends (Completed,
-/// Pseudo-normal, Abended, Cancelled …) and return its status.
+/// The end status of `jobnet`'s last run (Completed, Pseudo-normal,
+/// Abended, Cancelled), waiting for it if needed.
 ///
-/// Returns at once when the jobnet has already ended since it last started.
+/// - If the last run has ended (the jobnet is not running), returns that
+///   run's status at once — it does not wait for a later run.
+/// - Otherwise (running, or waiting for its first start or a message
+///   event) waits until the run under way, or the next one, ends.
+///
+/// Errors: [`RuntimeError::Refused`] with [`Refusal::UnknownJobnet`] at once
+/// for a jobnet the scheduler does not know; [`RuntimeError::Stopped`] when
+/// the scheduler stops first. If the change stream reports missed events
+/// ([`Change::Missed`]), the jobnet's status is read again, so a missed end
+/// is not waited past.
 pub async fn wait_for_end(handle: &Handle, jobnet: &JobnetKey) -> Result<JobnetStatus, RuntimeError> {
+    // Subscribe before reading the status, so no end falls in between.
     let mut changes = Box::pin(handle.changes());
     let ended = |s: JobnetStatus| {
         matches!(
@@ -91,16 +119,34 @@ pub async fn wait_for_end(handle: &Handle, jobnet: &JobnetKey) -> Result<JobnetS
             JobnetStatus::Completed | JobnetStatus::PseudoNormal | JobnetStatus::Abended | JobnetStatus::Cancelled
         )
     };
-    let current = handle.jobnets().await?.into_iter().find(|v| &v.key == jobnet).map(|v| v.status);
-    if let Some(s) = current.filter(|s| ended(*s)) {
-        return Ok(s);
+    let status = async || -> Result<JobnetStatus, RuntimeError> {
+        handle
+            .jobnets()
+            .await?
+            .into_iter()
+            .find(|v| &v.key == jobnet)
+            .map(|v| v.status)
+            .ok_or_else(|| RuntimeError::Refused(Refusal::UnknownJobnet(jobnet.to_string())))
+    };
+    let current = status().await?;
+    if ended(current) {
+        return Ok(current);
     }
     while let Some(change) = changes.next().await {
-        if let Change::Event(Event { kind: EventKind::JobnetStatus { jobnet: k, status, .. }, .. }) = change
-            && &k == jobnet
-            && ended(status)
-        {
-            return Ok(status);
+        match change {
+            Change::Event(Event { kind: EventKind::JobnetStatus { jobnet: k, status, .. }, .. })
+                if &k == jobnet && ended(status) =>
+            {
+                return Ok(status);
+            }
+            Change::Missed(_) => {
+                // The end may be among the missed events: look again.
+                let now = status().await?;
+                if ended(now) {
+                    return Ok(now);
+                }
+            }
+            _ => {}
         }
     }
     Err(RuntimeError::Stopped)

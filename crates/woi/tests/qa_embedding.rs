@@ -789,3 +789,267 @@ async fn start_while_executing_is_refused_not_allowed_and_an_over_long_event_vpa
     assert_eq!(guard("end", woi::wait_for_end(h, &k)).await.unwrap(), JobnetStatus::Completed);
     scheduler.stop().await.unwrap();
 }
+
+// ------------------------------------------------ fixes of the QA findings
+
+/// Finding 1: one scheduler per SQLite database. A second start on the same
+/// file fails with a typed error naming it; readers may still open the store;
+/// once the first stops, the database is free again.
+#[tokio::test]
+async fn second_scheduler_on_the_same_sqlite_file_is_refused_in_use_naming_the_path() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("woi.db");
+    let k = key("APP", "HELLO");
+    let first = Scheduler::builder(hello_env()).sqlite(&db).unwrap().start().await.unwrap();
+    match Scheduler::builder(hello_env()).sqlite(&db).unwrap().start().await {
+        Err(SchedulerError::InUse { database, lock }) => {
+            assert_eq!(database, db);
+            assert_eq!(lock, dir.path().join("woi.db.lock"));
+        }
+        Err(other) => panic!("expected SchedulerError::InUse, got {other:?}"),
+        Ok(_) => panic!("a second scheduler started on the same database"),
+    }
+    let err = Scheduler::builder(hello_env()).sqlite(&db).unwrap().start().await.err().expect("in use");
+    assert!(err.to_string().contains(&db.display().to_string()), "{err}");
+    // Read-only users (woi status / woi history) still open the store.
+    let reader = woi::SqliteStore::open(&db).expect("a reader opens the store while the scheduler runs");
+    drop(reader);
+    // The first scheduler was not disturbed.
+    first.handle().start_jobnet(&k, None).await.unwrap();
+    assert_eq!(guard("end", woi::wait_for_end(first.handle(), &k)).await.unwrap(), JobnetStatus::Completed);
+    first.stop().await.unwrap();
+    // Stopped: the database is free for the next scheduler.
+    let next = Scheduler::builder(hello_env()).sqlite(&db).unwrap().start().await.expect("free after stop");
+    next.stop().await.unwrap();
+}
+
+/// Finding 2: the change stream ends, and a pending `wait_for_end` returns
+/// `Stopped`, when the scheduler stops while clones of its handle are alive.
+#[tokio::test]
+async fn changes_end_and_wait_for_end_returns_stopped_when_the_scheduler_stops_with_a_handle_clone_alive() {
+    let gate = Arc::new(tokio::sync::Semaphore::new(0));
+    let env = Definitions::builder().jobnet(Jobnet::new("APP", "G").job(Job::custom(1, "gate", ""))).build().unwrap();
+    let scheduler = Scheduler::builder(env).handler("gate", Gate(gate)).start().await.unwrap();
+    let h = scheduler.handle().clone();
+    let k = key("APP", "G");
+    let mut changes = Box::pin(h.changes());
+    h.start_jobnet(&k, None).await.unwrap();
+    until_job(&mut changes, &k, 1, JobStatus::Executing).await;
+    let waiter = tokio::spawn({
+        let (h, k) = (h.clone(), k.clone());
+        async move { woi::wait_for_end(&h, &k).await }
+    });
+    scheduler.stop().await.unwrap();
+    // The rest of the run (the 239 ends), then the end of the stream.
+    guard("stream end", async { while changes.next().await.is_some() {} }).await;
+    match guard("wait_for_end", waiter).await.unwrap() {
+        // It returns the 239 end if it saw it, or Stopped — never hangs.
+        Ok(status) => assert_eq!(status, JobnetStatus::Abended),
+        Err(e) => assert!(matches!(e, RuntimeError::Stopped), "{e:?}"),
+    }
+    // A stream opened after the stop ends at once; commands say Stopped.
+    assert!(guard("late stream", Box::pin(h.changes()).next()).await.is_none());
+    assert!(matches!(h.jobnets().await, Err(RuntimeError::Stopped)));
+    assert!(matches!(guard("late wait", woi::wait_for_end(&h, &k)).await, Err(RuntimeError::Stopped)));
+}
+
+/// Finding 2, second case: a `wait_for_end` on a jobnet that is not running
+/// (waiting for its first start) returns `Stopped` when the scheduler stops.
+#[tokio::test]
+async fn wait_for_end_of_a_waiting_jobnet_returns_stopped_when_the_scheduler_stops() {
+    let scheduler = Scheduler::builder(hello_env()).start().await.unwrap();
+    let h = scheduler.handle().clone();
+    let k = key("APP", "HELLO");
+    let waiter = tokio::spawn(async move { woi::wait_for_end(&h, &k).await });
+    // Let the waiter subscribe (it waits either way: it cannot see an end).
+    tokio::task::yield_now().await;
+    scheduler.stop().await.unwrap();
+    assert!(matches!(guard("wait_for_end", waiter).await.unwrap(), Err(RuntimeError::Stopped)));
+}
+
+/// Finding 3: dropping a `Scheduler` without `stop` stops it gracefully in
+/// the background: executing jobs end with 239, the handle is stopped, and
+/// a reopen finds nothing left executing.
+#[tokio::test]
+async fn dropping_a_scheduler_without_stop_stops_it_and_ends_executing_jobs_239() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("woi.db");
+    let env = || Definitions::builder().jobnet(Jobnet::new("APP", "LONG").job(Job::command(1, "sleep 30"))).build();
+    let k = key("APP", "LONG");
+    let s = Scheduler::builder(env().unwrap()).sqlite(&db).unwrap().start().await.unwrap();
+    let h = s.handle().clone();
+    let mut changes = Box::pin(h.changes());
+    h.start_jobnet(&k, None).await.unwrap();
+    until_job(&mut changes, &k, 1, JobStatus::Executing).await;
+    drop(s);
+    let mut ends = Vec::new();
+    while let Some(change) = guard("stream end after drop", changes.next()).await {
+        if let Change::Event(e) = change
+            && let EventKind::JobStatus { job, exit: Some(x), .. } = e.kind
+        {
+            ends.push((job, x.code));
+        }
+    }
+    assert_eq!(ends, vec![(1, 239)]);
+    assert!(matches!(h.start_jobnet(&k, None).await, Err(RuntimeError::Stopped)));
+    // The runtime task releases the database once it has closed the store.
+    let s = guard("reopen", async {
+        loop {
+            match Scheduler::builder(env().unwrap()).sqlite(&db).unwrap().start().await {
+                Err(SchedulerError::InUse { .. }) => tokio::time::sleep(Duration::from_millis(10)).await,
+                other => return other.expect("reopen"),
+            }
+        }
+    })
+    .await;
+    assert!(s.recovery().interrupted_jobs.is_empty(), "{:?}", s.recovery());
+    let view = s.handle().jobnets().await.unwrap().into_iter().find(|v| v.key == k).unwrap();
+    assert_eq!((view.status, view.exit_code), (JobnetStatus::Abended, Some(239)));
+    s.stop().await.unwrap();
+}
+
+/// Finding 5: `Scheduler::plan` and `Scheduler::environment` follow `Handle::reload`.
+#[tokio::test]
+async fn plan_and_environment_follow_a_reload() {
+    let v1 = Definitions::builder().jobnet(Jobnet::new("APP", "A").job(Job::command(1, "true"))).build().unwrap();
+    let v2 = Definitions::builder()
+        .jobnet(Jobnet::new("APP", "A").job(Job::command(1, "true")))
+        .jobnet(Jobnet::new("APP", "NEW").at("03:00").job(Job::command(1, "true")))
+        .build()
+        .unwrap();
+    let s = Scheduler::builder(v1)
+        .clock(Arc::new(ManualClock::new(Utc.with_ymd_and_hms(2026, 4, 1, 12, 0, 0).unwrap())))
+        .start()
+        .await
+        .unwrap();
+    let (d, new) = (NaiveDate::from_ymd_opt(2026, 4, 6).unwrap(), key("APP", "NEW"));
+    assert!(s.plan(d, d, Some(&new)).is_empty());
+    assert_eq!(s.environment().jobnets.len(), 1);
+    let expected = woi::plan::plan(&v2, d, d, Some(&new));
+    assert!(!expected.is_empty());
+    s.handle().reload(v2).await.unwrap();
+    assert_eq!(s.environment().jobnets.len(), 2);
+    assert_eq!(s.environment().jobnets.len(), s.handle().environment().await.unwrap().jobnets.len());
+    let planned = s.plan(d, d, Some(&new));
+    assert_eq!(planned.iter().map(|p| p.at).collect::<Vec<_>>(), expected.iter().map(|p| p.at).collect::<Vec<_>>());
+    s.stop().await.unwrap();
+}
+
+/// Finding 8a: `wait_for_end` on a jobnet the scheduler does not know is a
+/// typed refusal at once, not an endless wait.
+#[tokio::test]
+async fn wait_for_end_of_an_unknown_jobnet_is_refused_at_once() {
+    let s = Scheduler::builder(hello_env()).start().await.unwrap();
+    match guard("wait_for_end", woi::wait_for_end(s.handle(), &key("APP", "NOPE"))).await {
+        Err(RuntimeError::Refused(Refusal::UnknownJobnet(name))) => assert_eq!(name, "APP/NOPE"),
+        other => panic!("expected Refused(UnknownJobnet), got {other:?}"),
+    }
+    s.stop().await.unwrap();
+}
+
+/// Finding 8b: when the end falls among events the waiter missed
+/// (`Change::Missed`), `wait_for_end` reads the status again instead of
+/// waiting for a later run.
+#[tokio::test]
+async fn wait_for_end_reads_the_status_again_after_missed_events() {
+    let gate = Arc::new(tokio::sync::Semaphore::new(0));
+    let mut b = Definitions::builder()
+        .max_concurrent_jobs(2000)
+        .jobnet(Jobnet::new("APP", "G").job(Job::custom(1, "gate", "")));
+    for n in 0..8 {
+        let mut net = Jobnet::new("LAG", format!("N{n}"));
+        for j in 1..=160u16 {
+            net = net.job(Job::custom(j, "ok", ""));
+        }
+        b = b.jobnet(net);
+    }
+    let scheduler =
+        Scheduler::builder(b.build().unwrap()).handler("ok", Fixed(Ok(0))).handler("gate", Gate(gate.clone()));
+    let scheduler = scheduler.start().await.unwrap();
+    let (h, g) = (scheduler.handle(), key("APP", "G"));
+    h.start_jobnet(&g, None).await.unwrap();
+    // The waiter subscribes and finds G executing; then it is not polled
+    // while G ends and more events than the stream holds go by.
+    let mut waiting = Box::pin(woi::wait_for_end(h, &g));
+    assert!(tokio::time::timeout(Duration::from_millis(200), &mut waiting).await.is_err(), "G is executing");
+    gate.add_permits(1);
+    assert_eq!(guard("G ends", woi::wait_for_end(h, &g)).await.unwrap(), JobnetStatus::Completed);
+    for _ in 0..30 {
+        for n in 0..8 {
+            h.start_jobnet(&key("LAG", &format!("N{n}")), None).await.unwrap();
+        }
+        for n in 0..8 {
+            guard("end", woi::wait_for_end(h, &key("LAG", &format!("N{n}")))).await.unwrap();
+        }
+    }
+    assert_eq!(guard("waiter after missed events", waiting).await.unwrap(), JobnetStatus::Completed);
+    scheduler.stop().await.unwrap();
+}
+
+/// Finding 7: an operator start's variable parameter has the same 200-byte
+/// limit as a message event's (spec 01 §1); refused, nothing started.
+#[tokio::test]
+async fn start_jobnet_with_a_vparam_over_200_bytes_is_refused_and_starts_nothing() {
+    let s = Scheduler::builder(hello_env()).start().await.unwrap();
+    let (h, k) = (s.handle(), key("APP", "HELLO"));
+    match h.start_jobnet(&k, Some(&"x".repeat(201))).await {
+        Err(RuntimeError::Refused(Refusal::Invalid { field, message })) => {
+            assert_eq!(field, "vparam");
+            assert!(message.contains("201") && message.contains("200"), "{message}");
+        }
+        other => panic!("expected Refused(Invalid vparam), got {other:?}"),
+    }
+    let view = h.jobnets().await.unwrap().into_iter().find(|v| v.key == k).unwrap();
+    assert!(!view.status.is_running(), "{:?}", view.status);
+    assert_eq!(view.run, 0, "nothing started");
+    // 200 bytes is allowed.
+    h.start_jobnet(&k, Some(&"x".repeat(200))).await.expect("200 bytes");
+    assert_eq!(guard("end", woi::wait_for_end(h, &k)).await.unwrap(), JobnetStatus::Completed);
+    s.stop().await.unwrap();
+}
+
+/// Finding 9: the types an embedding service names are at the crate root,
+/// and chrono is `woi::chrono`.
+#[tokio::test]
+async fn crate_root_reexports_the_types_an_embedding_service_names() {
+    struct Named;
+    #[async_trait]
+    impl JobHandler for Named {
+        async fn run(&self, _ctx: JobContext) -> Result<i64, String> {
+            Ok(0)
+        }
+        async fn cancel(&self, _job: &woi::JobRun) {}
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("woi.db");
+    let now: woi::chrono::DateTime<woi::chrono::Utc> = woi::chrono::Utc::now();
+    let s = Scheduler::builder(hello_env())
+        .sqlite(&db)
+        .unwrap()
+        .handler("named", Named)
+        .clock(Arc::new(ManualClock::new(now)))
+        .start()
+        .await
+        .unwrap();
+    let k = key("APP", "HELLO");
+    let _: &woi::RestoreReport = s.recovery();
+    let day: woi::chrono::NaiveDate = now.date_naive();
+    let _: Vec<woi::PlannedStart> = s.plan(day, day, None);
+    let _: Vec<woi::EventCount> = s.handle().event_counts(&k).await.unwrap();
+    let _: Vec<woi::Occurrence> = s.handle().occurrences(0).await.unwrap();
+    let refusal: Option<woi::Refusal> = match s.handle().start_jobnet(&key("APP", "NOPE"), None).await {
+        Err(RuntimeError::Refused(r)) => Some(r),
+        _ => None,
+    };
+    assert!(matches!(refusal, Some(woi::Refusal::UnknownJobnet(_))));
+    s.handle().start_jobnet(&k, None).await.unwrap();
+    guard("end", woi::wait_for_end(s.handle(), &k)).await.unwrap();
+    let runs: Vec<woi::JobnetRunRecord> = s.history(HistoryFilter::default()).await.unwrap();
+    let jobs: Vec<woi::JobRunRecord> = s.job_history(&k, None).await.unwrap();
+    assert_eq!((runs.len(), jobs.len()), (1, 2));
+    let report: woi::ReloadReport = s.handle().reload(hello_env()).await.unwrap();
+    assert!(report.added.is_empty());
+    assert_eq!(woi::EVENT_STREAM_CAPACITY, woi::adapters::runtime::EVENT_STREAM_CAPACITY);
+    let _: Option<&woi::SqliteError> = None;
+    s.stop().await.unwrap();
+}

@@ -1098,10 +1098,27 @@ impl Engine {
 
     // ----- commands ------------------------------------------------------
 
-    /// Start a jobnet now (operator start). Refused while it is running.
+    /// Start a jobnet now (operator start). Refused while it is running, and
+    /// for a variable parameter [`check_vparam`] rejects (over 200 bytes, …).
     pub fn start_jobnet(&mut self, now: DateTime<Utc>, key: &JobnetKey, vparam: Option<&str>) -> Result<(), Refusal> {
         self.now = now;
         let i = self.instance_of(key)?;
+        // The same variable parameter, and limit, as a message event's (spec 01 §1, §3.10).
+        if let Some(v) = vparam {
+            check_vparam(v)
+                .map_err(|m| Refusal::Invalid { field: "vparam", message: format!("variable parameter {m}") })?;
+        }
+        // A linked jobnet or a generated copy below one runs only through its
+        // icon (spec 01 §3.6, 0447): started on its own, it would collide
+        // with its icon's run later (250).
+        if self.env.is_linked_copy(key) {
+            return Err(Refusal::Refused {
+                op: "start",
+                target: format!("jobnet {key}"),
+                reason: "a linked jobnet or a copy below one runs only through its icon (0447); start the jobnet whose icon runs it"
+                    .into(),
+            });
+        }
         let st = self.instances[i as usize].status;
         if st.is_running() {
             return Err(Refusal::NotAllowed { op: "start", target: format!("jobnet {key}"), status: st.to_string() });
