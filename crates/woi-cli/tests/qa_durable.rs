@@ -11,26 +11,11 @@
 
 mod support;
 
-use std::fs::File;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::path::Path;
+use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
-const WOI: &str = env!("CARGO_BIN_EXE_woi");
-const DEADLINE: Duration = Duration::from_secs(30);
-
-fn woi(args: &[&str], cwd: &Path) -> Output {
-    Command::new(WOI).args(args).current_dir(cwd).output().expect("run woi")
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).to_string()
-}
-
-fn json(out: &Output) -> serde_json::Value {
-    serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("not JSON ({e}): {} / {}", text(&out.stdout), text(&out.stderr)))
-}
+use support::cli::*;
 
 /// A temporary directory with `defs.toml`; `@DIR@` in the definitions is the directory.
 fn setup(defs: &str) -> tempfile::TempDir {
@@ -43,98 +28,6 @@ fn setup(defs: &str) -> tempfile::TempDir {
 fn apply(dir: &Path) {
     let out = woi(&["apply", "defs.toml"], dir);
     assert!(out.status.success(), "{}", text(&out.stderr));
-}
-
-/// A spawned `woi` process, killed (SIGKILL) on drop.
-struct Proc {
-    child: Child,
-    stdout: PathBuf,
-    stderr: PathBuf,
-}
-
-impl Proc {
-    fn spawn(args: &[&str], cwd: &Path, tag: &str) -> Proc {
-        let stdout = cwd.join(format!("{tag}.out"));
-        let stderr = cwd.join(format!("{tag}.err"));
-        let child = Command::new(WOI)
-            .args(args)
-            .current_dir(cwd)
-            .stdin(Stdio::null())
-            .stdout(Stdio::from(File::create(&stdout).expect("stdout file")))
-            .stderr(Stdio::from(File::create(&stderr).expect("stderr file")))
-            .spawn()
-            .expect("spawn woi");
-        Proc { child, stdout, stderr }
-    }
-
-    fn out(&self) -> String {
-        std::fs::read_to_string(&self.stdout).unwrap_or_default()
-    }
-
-    fn err(&self) -> String {
-        std::fs::read_to_string(&self.stderr).unwrap_or_default()
-    }
-
-    fn wait_for(&self, what: &str, pred: impl Fn(&str, &str) -> bool) {
-        let deadline = Instant::now() + DEADLINE;
-        loop {
-            let (o, e) = (self.out(), self.err());
-            if pred(&o, &e) {
-                return;
-            }
-            assert!(Instant::now() < deadline, "timed out waiting for {what}:\n{o}\n{e}");
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-
-    fn kill9(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-
-    /// SIGTERM, then the exit status.
-    fn term(&mut self) -> Option<i32> {
-        let pid = self.child.id().to_string();
-        assert!(Command::new("kill").args(["-TERM", &pid]).status().expect("kill -TERM").success());
-        let deadline = Instant::now() + DEADLINE;
-        loop {
-            if let Some(s) = self.child.try_wait().expect("try_wait") {
-                return s.code();
-            }
-            assert!(Instant::now() < deadline, "woi did not stop on SIGTERM");
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-}
-
-impl Drop for Proc {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn status_of(dir: &Path, key: &str) -> Option<String> {
-    let v: serde_json::Value = serde_json::from_slice(&woi(&["status", "--json"], dir).stdout).unwrap_or_default();
-    v.as_array()?.iter().find(|j| j["key"] == key).and_then(|j| j["status"].as_str().map(String::from))
-}
-
-fn wait_status(dir: &Path, key: &str, want: &str) {
-    let deadline = Instant::now() + DEADLINE;
-    while status_of(dir, key).as_deref() != Some(want) {
-        assert!(Instant::now() < deadline, "{key} never became {want}: {:?}", status_of(dir, key));
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
-fn history(dir: &Path, key: &str) -> serde_json::Value {
-    let out = woi(&["history", key, "--json"], dir);
-    assert!(out.status.success(), "{}", text(&out.stderr));
-    json(&out)
-}
-
-fn runs_of(dir: &Path, key: &str) -> Vec<serde_json::Value> {
-    history(dir, key)["runs"].as_array().cloned().unwrap_or_default()
 }
 
 fn job_of(h: &serde_json::Value, n: u64) -> Option<serde_json::Value> {

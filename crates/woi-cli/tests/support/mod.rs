@@ -1,3 +1,4 @@
 //! Helpers shared by the CLI integration tests.
 
+pub mod cli;
 pub mod server;
