@@ -95,6 +95,11 @@ enum Command {
         key: JobnetKey,
         reply: Reply<()>,
     },
+    JobnetOp {
+        key: JobnetKey,
+        op: JobnetOp,
+        reply: Reply<()>,
+    },
     CancelJob {
         key: JobnetKey,
         job: String,
@@ -150,6 +155,27 @@ pub enum Change {
     Missed(u64),
 }
 
+/// An operator operation on a jobnet (spec 01 §3.4.3, §3.5.1), applied by
+/// [`Handle::jobnet_op`]; a refusal comes back as [`RuntimeError::Refused`]
+/// with the engine's typed [`Refusal`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum JobnetOp {
+    /// Pause: no job starts until Continue.
+    Pause,
+    /// Continue a paused jobnet.
+    Continue,
+    /// Disable: its starts are skipped (0332) until enabled.
+    Disable,
+    /// Enable a disabled jobnet.
+    Enable,
+    /// Confirm an abended jobnet so that it is rescheduled.
+    Confirm,
+    /// Restart an abended, cancelled or warning jobnet from its failed jobs
+    /// (or from its restart point).
+    Restart,
+}
+
 /// A cheap, cloneable handle to a running scheduler.
 ///
 /// A handle does not keep the scheduler running: once it has stopped
@@ -190,6 +216,13 @@ impl Handle {
         self.ask(|reply| Command::Cancel { key, reply }).await
     }
 
+    /// Apply an operator operation to a jobnet; refused (typed, nothing
+    /// changed) when the jobnet's state does not allow it.
+    pub async fn jobnet_op(&self, key: &JobnetKey, op: JobnetOp) -> Result<(), RuntimeError> {
+        let key = key.clone();
+        self.ask(|reply| Command::JobnetOp { key, op, reply }).await
+    }
+
     /// Force-terminate a running job (by number or name).
     pub async fn cancel_job(&self, key: &JobnetKey, job: &str) -> Result<(), RuntimeError> {
         let (key, job) = (key.clone(), job.to_string());
@@ -218,6 +251,8 @@ impl Handle {
     /// continue, disable, enable, confirm, restart, job operations, recovery
     /// operations, raise/clear message events), answered once the change is
     /// durable. A refusal (nothing changed) is [`RuntimeError::Rejected`].
+    /// For jobnet operations, [`Handle::jobnet_op`] answers with the typed
+    /// [`Refusal`] instead.
     pub async fn apply(&self, action: woi_core::sim::Action) -> Result<String, RuntimeError> {
         self.ask(|reply| Command::Action { action, reply }).await
     }
@@ -569,6 +604,18 @@ impl Runtime {
                 answer(reply, self.engine.start_jobnet(now, &key, vparam.as_deref()).map_err(Into::into))
             }
             Command::Cancel { key, reply } => answer(reply, self.engine.cancel_jobnet(now, &key).map_err(Into::into)),
+            Command::JobnetOp { key, op, reply } => {
+                let e = &mut self.engine;
+                let r = match op {
+                    JobnetOp::Pause => e.pause_jobnet(now, &key),
+                    JobnetOp::Continue => e.continue_jobnet(now, &key),
+                    JobnetOp::Disable => e.disable_jobnet(now, &key),
+                    JobnetOp::Enable => e.enable_jobnet(now, &key),
+                    JobnetOp::Confirm => e.confirm_jobnet(now, &key),
+                    JobnetOp::Restart => e.restart_jobnet(now, &key),
+                };
+                answer(reply, r.map_err(Into::into))
+            }
             Command::CancelJob { key, job, reply } => {
                 let r = match self.engine.job_id(&key, &job) {
                     Some(id) => self.engine.cancel_job(now, id),

@@ -12,6 +12,7 @@
 //! | load definition files (TOML/JSON) | [`load_files`], or [`Catalog`] for texts |
 //! | run a scheduler in your service | [`Scheduler::builder`] → [`Scheduler`], its [`Handle`] |
 //! | follow every state change | [`Handle::changes`] (a `futures::Stream` of [`Change`]) |
+//! | operate a jobnet (typed) | [`Handle::start_jobnet`], [`Handle::cancel_jobnet`], [`Handle::jobnet_op`] with [`JobnetOp`] (pause, continue, disable, enable, confirm, restart) |
 //! | run jobs of your own kind | [`JobHandler`], registered with [`SchedulerBuilder::handler`] |
 //! | unit-test your jobnets in milliseconds | [`sim`]: the production engine on a virtual clock |
 //! | forecast start times | [`Scheduler::plan`], [`plan::plan`] |
@@ -60,7 +61,9 @@ pub use woi_core as core;
 pub use woi_adapters::executors::{ExecutorSet, JobContext, JobHandler};
 pub use woi_adapters::files::FilesError;
 pub use woi_adapters::process::ProcessExecutor;
-pub use woi_adapters::runtime::{Change, EVENT_STREAM_CAPACITY, Handle, OffsetClock, RuntimeError, SystemClock};
+pub use woi_adapters::runtime::{
+    Change, EVENT_STREAM_CAPACITY, Handle, JobnetOp, OffsetClock, RuntimeError, SystemClock,
+};
 pub use woi_adapters::scheduler::{Scheduler, SchedulerBuilder, SchedulerError};
 pub use woi_adapters::sqlite::{HistoryFilter, JobRunRecord, JobnetRunRecord, SqliteError, SqliteStore};
 pub use woi_core::build::{self, BuildError, Calendar, Definitions, Job, Jobnet};

@@ -1053,3 +1053,32 @@ async fn crate_root_reexports_the_types_an_embedding_service_names() {
     let _: Option<&woi::SqliteError> = None;
     s.stop().await.unwrap();
 }
+
+// Spec 01 §3.4.3 / §3.5.1 through the typed API: `Handle::jobnet_op` pauses,
+// continues and restarts, and a refusal is the engine's typed `Refusal`
+// (not a string), with nothing changed.
+#[tokio::test]
+async fn jobnet_ops_are_typed_and_their_refusals_are_typed() {
+    let env = Definitions::builder()
+        .jobnet(Jobnet::new("APP", "T").job(Job::custom(1, "gate", "")).job(Job::custom(2, "ok", "").after([1])))
+        .build()
+        .unwrap();
+    let gate = Arc::new(tokio::sync::Semaphore::new(0));
+    let scheduler =
+        Scheduler::builder(env).handler("gate", Gate(gate.clone())).handler("ok", Fixed(Ok(0))).start().await.unwrap();
+    let (h, k) = (scheduler.handle(), key("APP", "T"));
+    let mut changes = Box::pin(h.changes());
+    h.start_jobnet(&k, None).await.unwrap();
+    until_job(&mut changes, &k, 1, JobStatus::Executing).await;
+    h.jobnet_op(&k, woi::JobnetOp::Pause).await.expect("pause");
+    gate.add_permits(1);
+    until_job(&mut changes, &k, 1, JobStatus::Completed).await;
+    assert_eq!(h.jobs(&k).await.unwrap()[1].status, JobStatus::Waiting, "job 2 held while paused");
+    h.jobnet_op(&k, woi::JobnetOp::Continue).await.expect("continue");
+    assert_eq!(guard("end", woi::wait_for_end(h, &k)).await.unwrap(), JobnetStatus::Completed);
+    match h.jobnet_op(&k, woi::JobnetOp::Restart).await {
+        Err(woi::RuntimeError::Refused(woi::Refusal::NotAllowed { op, .. })) => assert_eq!(op, "restart"),
+        other => panic!("restart of a completed jobnet must be a typed refusal: {other:?}"),
+    }
+    scheduler.stop().await.unwrap();
+}
